@@ -1,0 +1,132 @@
+//! The stages that are a few cargo commands each.
+
+use crate::{
+    models,
+    run::{Outcome, StageResult, cmd, workspace_root},
+    tla,
+};
+
+/// A stage by its command-line name (`bench` and `ci` are handled in `main`).
+pub(crate) fn by_name(name: &str) -> Option<fn() -> StageResult> {
+    Some(match name {
+        "fmt" => fmt,
+        "clippy" => clippy,
+        "test" => test,
+        "doc" => doc,
+        "loom" => models::loom,
+        "shuttle" => models::shuttle,
+        "miri" => miri,
+        "tla" => tla::run,
+        "package" => package,
+        _ => return None,
+    })
+}
+
+/// The publishable crates: every folder under `primitives/`, as `gearset-<folder>`.
+pub(crate) fn primitives() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(workspace_root().join("primitives"))
+        .expect("primitives/ exists")
+        .filter_map(Result::ok)
+        .filter(|e| e.path().join("Cargo.toml").is_file())
+        .map(|e| format!("gearset-{}", e.file_name().to_string_lossy()))
+        .collect();
+    names.sort();
+    names
+}
+
+fn package_args(packages: &[String]) -> Vec<&str> {
+    packages.iter().flat_map(|p| ["-p", p.as_str()]).collect()
+}
+
+fn fmt() -> StageResult {
+    cmd("cargo", &["fmt", "--all", "--", "--check"]).run_ok()?;
+    Ok(Outcome::Passed { tests: None })
+}
+
+fn clippy() -> StageResult {
+    cmd(
+        "cargo",
+        &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+    )
+    .run_ok()?;
+    // The facade rule (clippy.toml): under loom a facade type is loom's, so any std atomic,
+    // thread or cell left in a primitive is a bypass that would escape the model checkers.
+    let primitives = primitives();
+    cmd("cargo", &["clippy", "--lib"])
+        .args(&package_args(&primitives))
+        .args(&["--target-dir", "target/loom", "--"])
+        .args(&[
+            "-D",
+            "clippy::disallowed_types",
+            "-D",
+            "clippy::disallowed_methods",
+        ])
+        .env("RUSTFLAGS", "--cfg gearset_loom")
+        .run_ok()?;
+    Ok(Outcome::Passed { tests: None })
+}
+
+fn test() -> StageResult {
+    // --all-targets also builds the benches and runs each once (criterion's test mode), so
+    // they keep compiling and their sanity checks run.
+    let all = cmd("cargo", &["test", "--workspace", "--all-targets"]).run_ok()?;
+    let doc = cmd("cargo", &["test", "--workspace", "--doc"]).run_ok()?;
+    Ok(Outcome::Passed {
+        tests: Some(all.tests_passed() + doc.tests_passed()),
+    })
+}
+
+fn doc() -> StageResult {
+    cmd("cargo", &["doc", "--workspace", "--no-deps"])
+        .env("RUSTDOCFLAGS", "-D warnings")
+        .run_ok()?;
+    Ok(Outcome::Passed { tests: None })
+}
+
+/// Unit and integration tests of every primitive under Miri, on the nightly toolchain the
+/// machine has (rustup cannot fetch another one offline). Skipped, loudly, without Miri.
+fn miri() -> StageResult {
+    let install = cmd(
+        "rustup",
+        &[
+            "component",
+            "add",
+            "--toolchain",
+            "nightly",
+            "miri",
+            "rust-src",
+        ],
+    );
+    if let Err(why) = install.run_ok() {
+        return Ok(Outcome::Skipped(format!(
+            "nightly Miri cannot be installed here: {why}"
+        )));
+    }
+    let primitives = primitives();
+    // -Zmiri-disable-isolation: proptest reads the working directory and the timeout tests
+    // read the clock (tokio runs Miri with it too). Two seeds: Miri's scheduler and its
+    // weak-memory emulation pick differently per seed.
+    let out = cmd("cargo", &["+nightly", "miri", "test", "--lib", "--tests"])
+        .args(&package_args(&primitives))
+        .args(&["--target-dir", "target/miri"])
+        .env(
+            "MIRIFLAGS",
+            "-Zmiri-disable-isolation -Zmiri-strict-provenance -Zmiri-many-seeds=0..2",
+        )
+        .run_ok()?;
+    Ok(Outcome::Passed {
+        tests: Some(out.tests_passed()),
+    })
+}
+
+fn package() -> StageResult {
+    cmd("cargo", &["package", "--workspace", "--allow-dirty"]).run_ok()?;
+    Ok(Outcome::Passed { tests: None })
+}
