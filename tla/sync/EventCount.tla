@@ -17,7 +17,7 @@
 (*    the queue check, which `Wake` already models.                        *)
 (*  - Timed waits are not modelled (they only add a way out of "asleep").  *)
 (*                                                                         *)
-(* The constants Recheck and LockedRecheck switch off the two re-checks;   *)
+(* WithRecheck and WithLockedRecheck switch off the two re-checks;        *)
 (* the mutants in mutants/ do so, and each must violate NoLostWakeup.      *)
 (* (A notify_one that wakes the newest sleeper instead of the oldest stale *)
 (* one was tried as a third mutant and holds: with item conditions, any    *)
@@ -31,8 +31,8 @@ CONSTANTS
     Waiters,        \* the waiting threads, e.g. {w1, w2}
     Items,          \* items the producer adds (one notify after each)
     NotifyAll,      \* TRUE: the producer calls notify_all; FALSE: notify_one
-    Recheck,        \* the re-check of the condition after prepare_wait
-    LockedRecheck   \* the epoch re-check under the sleeper-queue lock
+    WithRecheck,    \* the re-check of the condition after prepare_wait
+    WithLockedRecheck  \* the epoch re-check under the sleeper-queue lock
 
 \* ------------------------------ Variables ------------------------------
 VARIABLES
@@ -112,11 +112,11 @@ PrepareWait(w) ==
     /\ pc[w] = "prepare"
     /\ waiters' = waiters + 1
     /\ key' = [key EXCEPT ![w] = epoch]
-    /\ pc' = [pc EXCEPT ![w] = IF Recheck THEN "recheck" ELSE "lock"]
+    /\ pc' = [pc EXCEPT ![w] = IF WithRecheck THEN "recheck" ELSE "lock"]
     /\ UNCHANGED <<epoch, items, produced, consumed, queue, woken, token, npc, toUnpark>>
 
 \* The re-check of `ready()` after prepare_wait; on success the Key drops (cancel).
-Recheck_(w) ==
+Recheck(w) ==
     /\ pc[w] = "recheck"
     /\ IF items > 0
        THEN /\ TakeItem(w, "done")
@@ -128,7 +128,7 @@ Recheck_(w) ==
 \* EventCount::sleep, first critical section: re-check the epoch, else queue up and park.
 Enqueue(w) ==
     /\ pc[w] = "lock"
-    /\ IF LockedRecheck /\ epoch # key[w]
+    /\ IF WithLockedRecheck /\ epoch # key[w]
        THEN /\ pc' = [pc EXCEPT ![w] = "dereg"]
             /\ UNCHANGED <<queue, woken>>
        ELSE /\ queue' = Append(queue, w)
@@ -211,7 +211,7 @@ Finished ==
     /\ UNCHANGED vars
 
 Waiter(w) ==
-    \/ CheckCondition(w) \/ PrepareWait(w) \/ Recheck_(w) \/ Enqueue(w) \/ Wake(w)
+    \/ CheckCondition(w) \/ PrepareWait(w) \/ Recheck(w) \/ Enqueue(w) \/ Wake(w)
     \/ Deregister(w)
 
 Producer == AddItem \/ LoadWaiters \/ BumpEpoch \/ ScanQueue \/ Unpark

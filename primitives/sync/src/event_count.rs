@@ -222,7 +222,7 @@ impl EventCount {
             // (`cargo xtask loom` builds the mutant without it and expects loom to fail.)
             #[cfg(not(gearset_mutant = "eventcount_no_recheck"))]
             if let Some(value) = ready() {
-                return Ok(value); // `key` drops: cancel. [TLA: CancelWait]
+                return Ok(value); // `key` drops: cancel. [TLA: Deregister]
             }
             match deadline {
                 None => key.wait(),
@@ -237,19 +237,20 @@ impl EventCount {
 
     fn notify(&self, wake: Wake) {
         // SeqCst fence: orders the caller's condition store before the load of `state`
-        // below; pairs with the fence in `prepare_wait` (Dekker, module docs). [TLA: Notify]
+        // below; pairs with the fence in `prepare_wait` (Dekker, module docs). [TLA: LoadWaiters]
         fence(SeqCst);
         // Relaxed: the fence above gives this load its ordering; it only decides the fast path.
         if self.state.load(Relaxed) & WAITERS_MASK == 0 {
             return;
         }
-        // Release: a waiter that reads the new epoch with Acquire (`Key::epoch_moved`) also
+        // Release: a waiter that reads the new epoch with Acquire (`EventCount::epoch`) also
         // sees the condition the caller made true. [TLA: BumpEpoch]
         self.state.fetch_add(ONE_EPOCH, Release);
         let epoch = self.epoch();
         let mut to_unpark = Vec::new();
         {
             let mut sleepers = self.lock_sleepers();
+            // [TLA: ScanQueue]
             for sleeper in sleepers
                 .queue
                 .iter_mut()
@@ -308,11 +309,12 @@ impl EventCount {
                     thread::park_timeout(time::remaining(deadline));
                 }
             } else {
-                thread::park(); // [TLA: Park]
+                thread::park(); // returns after `Unpark`. [TLA: Wake]
             }
             let mut sleepers = self.lock_sleepers();
             let index = sleepers.queue.iter().position(|s| s.ticket == ticket);
             let index = index.expect("a sleeper's queue entry is removed only by itself");
+            // [TLA: Wake]
             let woken = sleepers.queue[index].woken || self.epoch() != key;
             let timed_out = deadline.is_some_and(time::expired);
             if woken || timed_out {
