@@ -150,6 +150,11 @@ impl Cmd {
 
     /// Runs the command, streaming its output (stdout and stderr) and keeping a copy.
     pub(crate) fn run(&self) -> Result<Output, String> {
+        self.run_with(|_| {})
+    }
+
+    /// Like [`run`](Self::run), also handing every output line to `on_line` as it arrives.
+    pub(crate) fn run_with(&self, mut on_line: impl FnMut(&str)) -> Result<Output, String> {
         println!("$ {}", self.display());
         let started = Instant::now();
         let mut child = Command::new(&self.program)
@@ -179,7 +184,7 @@ impl Cmd {
             })
             .collect();
         drop(tx);
-        let lines: Vec<(bool, String)> = rx.iter().collect();
+        let lines: Vec<(bool, String)> = rx.iter().inspect(|(_, line)| on_line(line)).collect();
         let text: Vec<&str> = lines.iter().map(|(_, l)| l.as_str()).collect();
         let stdout: Vec<&str> = lines
             .iter()
@@ -200,7 +205,12 @@ impl Cmd {
 
     /// Runs the command and fails the stage unless it succeeds.
     pub(crate) fn run_ok(&self) -> Result<Output, String> {
-        let out = self.run()?;
+        self.run_ok_with(|_| {})
+    }
+
+    /// [`run_with`](Self::run_with), failing the stage unless the command succeeds.
+    pub(crate) fn run_ok_with(&self, on_line: impl FnMut(&str)) -> Result<Output, String> {
+        let out = self.run_with(on_line)?;
         if out.success {
             Ok(out)
         } else {
