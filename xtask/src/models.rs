@@ -3,15 +3,34 @@
 
 use crate::run::{Outcome, StageResult, cmd, workspace_root};
 
-/// Deliberate bugs, each switched on by a `gearset_mutant` cfg value in the primitive's code,
-/// with the loom test that must fail on it. A mutant that passes fails the stage: it proves the
-/// model can catch the bug it was written for.
+/// Deliberate bugs (`gearset_sync::mutant`), each with the loom test that must fail when it is
+/// switched on. The model binary is the one built for the suite: `GEARSET_MUTANT` picks the bug
+/// at run time, so a mutant costs one test run, not a rebuild. A mutant that passes fails the
+/// stage: the model would be blind to the bug it was written for.
 const LOOM_MUTANTS: &[(&str, &str, &str)] = &[
-    // (cfg value, suite, test): EventCount::wait_until without the re-check after prepare_wait.
+    // (mutant, suite, test)
+    // EventCount::wait_until without the re-check after prepare_wait.
     (
         "eventcount_no_recheck",
         "loom_sync",
         "no_lost_wakeup_notify_one",
+    ),
+    // EventCount::sleep queueing up without re-checking the epoch under the lock.
+    (
+        "eventcount_no_locked_recheck",
+        "loom_sync",
+        "no_lost_wakeup_notify_one",
+    ),
+    // The SeqCst fences of the Dekker handshake: weak-memory bugs only loom can see.
+    (
+        "eventcount_no_notify_fence",
+        "loom_sync",
+        "no_lost_wakeup_notify_one",
+    ),
+    (
+        "eventcount_no_prepare_fence",
+        "loom_sync",
+        "notify_all_wakes_both_waiters",
     ),
 ];
 
@@ -66,27 +85,37 @@ pub(crate) fn loom() -> StageResult {
     let outcome = run_suites("loom", &[("LOOM_MAX_BRANCHES", "10000")])?;
     for (mutant, suite, test) in LOOM_MUTANTS {
         println!("-- loom mutant `{mutant}`: {suite}::{test} must fail");
-        let rustflags = format!("--cfg gearset_loom --cfg gearset_mutant=\"{mutant}\"");
         let out = cmd(
             "cargo",
             &["test", "-p", "gearset-models", "--profile", "models"],
         )
-        .args(&["--test", suite, "--target-dir", "target/loom-mutant", test])
-        .env("RUSTFLAGS", &rustflags)
+        .args(&[
+            "--test",
+            suite,
+            "--target-dir",
+            "target/loom",
+            test,
+            "--exact",
+        ])
+        .env("RUSTFLAGS", "--cfg gearset_loom")
+        .env("GEARSET_MUTANT", mutant)
         .run()?;
         if out.success {
             return Err(format!(
                 "loom mutant `{mutant}` passed {suite}::{test}: the model is blind"
             ));
         }
-        let verdict = out
-            .text
-            .lines()
-            .find(|l| l.contains("deadlock") || l.contains("panicked"));
-        println!(
-            "-- mutant `{mutant}` caught: {}",
-            verdict.unwrap_or("test failed").trim()
-        );
+        // The run must fail *in the model*: a build or usage error would fail too, and prove
+        // nothing.
+        let lines = || out.text.lines();
+        let deadlock = lines().find(|l| l.contains("deadlock"));
+        let verdict = deadlock.or_else(|| lines().find(|l| l.contains("panicked")));
+        let Some(verdict) = verdict else {
+            return Err(format!(
+                "loom mutant `{mutant}` failed without a model verdict"
+            ));
+        };
+        println!("-- mutant `{mutant}` caught: {}", verdict.trim());
     }
     Ok(outcome)
 }

@@ -60,6 +60,7 @@ use crate::{
         Ordering::{Acquire, Relaxed, Release, SeqCst},
         fence,
     },
+    mutant,
     thread::{self, Thread},
     time::{self, Duration, Instant},
     wait::TimedOut,
@@ -165,7 +166,9 @@ impl EventCount {
         // condition (a load), against the fence in `notify` that orders the notifier's
         // condition store before its load of `state`: the Dekker case analysis in the module
         // docs. loom reads SeqCst RMWs as AcqRel (loom#180) but models this fence.
-        fence(SeqCst);
+        if !mutant::on("eventcount_no_prepare_fence") {
+            fence(SeqCst);
+        }
         Key {
             event_count: self,
             epoch: epoch_of(prev),
@@ -219,10 +222,11 @@ impl EventCount {
             let key = self.prepare_wait();
             // The re-check: a notify that ran before `prepare_wait` saw no waiter and bumped
             // nothing, so its condition must be visible here. [TLA: Recheck]
-            // (`cargo xtask loom` builds the mutant without it and expects loom to fail.)
-            #[cfg(not(gearset_mutant = "eventcount_no_recheck"))]
-            if let Some(value) = ready() {
-                return Ok(value); // `key` drops: cancel. [TLA: Deregister]
+            // (`cargo xtask loom` runs the mutant without it and expects loom to fail.)
+            if !mutant::on("eventcount_no_recheck") {
+                if let Some(value) = ready() {
+                    return Ok(value); // `key` drops: cancel. [TLA: Deregister]
+                }
             }
             match deadline {
                 None => key.wait(),
@@ -238,7 +242,9 @@ impl EventCount {
     fn notify(&self, wake: Wake) {
         // SeqCst fence: orders the caller's condition store before the load of `state`
         // below; pairs with the fence in `prepare_wait` (Dekker, module docs). [TLA: LoadWaiters]
-        fence(SeqCst);
+        if !mutant::on("eventcount_no_notify_fence") {
+            fence(SeqCst);
+        }
         // Relaxed: the fence above gives this load its ordering; it only decides the fast path.
         if self.state.load(Relaxed) & WAITERS_MASK == 0 {
             return;
@@ -288,8 +294,8 @@ impl EventCount {
         let ticket = {
             let mut sleepers = self.lock_sleepers();
             // The re-check under the lock: the epoch-vs-sleep case analysis in the module docs.
-            // [TLA: Enqueue]
-            if self.epoch() != key {
+            // [TLA: Enqueue] (`cargo xtask loom` runs the mutant without it.)
+            if self.epoch() != key && !mutant::on("eventcount_no_locked_recheck") {
                 return Ok(());
             }
             let ticket = sleepers.next_ticket;

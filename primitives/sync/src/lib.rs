@@ -85,6 +85,8 @@ mod backend;
 mod backoff;
 pub mod cell;
 mod event_count;
+#[doc(hidden)]
+pub mod mutant;
 pub mod time;
 pub mod wait;
 
