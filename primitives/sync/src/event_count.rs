@@ -223,10 +223,10 @@ impl EventCount {
             // The re-check: a notify that ran before `prepare_wait` saw no waiter and bumped
             // nothing, so its condition must be visible here. [TLA: Recheck]
             // (`cargo xtask loom` runs the mutant without it and expects loom to fail.)
-            if !mutant::on("eventcount_no_recheck") {
-                if let Some(value) = ready() {
-                    return Ok(value); // `key` drops: cancel. [TLA: Deregister]
-                }
+            if !mutant::on("eventcount_no_recheck")
+                && let Some(value) = ready()
+            {
+                return Ok(value); // `key` drops: cancel. [TLA: Deregister]
             }
             match deadline {
                 None => key.wait(),
