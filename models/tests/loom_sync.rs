@@ -18,7 +18,7 @@ use gearset_sync::{
     cell::UnsafeCell,
     loom, thread,
     time::Instant,
-    wait::{Phased, TimedOut, WaitStrategy},
+    wait::{BusySpin, Phased, TimedOut, WaitStrategy, Yielding},
 };
 
 fn model(preemption_bound: usize, f: impl Fn() + Sync + Send + 'static) {
@@ -168,18 +168,33 @@ fn timed_wait_racing_notify_terminates() {
     });
 }
 
+/// A strategy hands a published value over: the waiter sees the flag and the plain data
+/// written before it (loom checks the `UnsafeCell` access against the orderings).
+fn strategy_hands_over(strategy: impl WaitStrategy + 'static) {
+    let shared = Arc::new((Flag::new(), strategy));
+    let waiter = {
+        let shared = Arc::clone(&shared);
+        thread::spawn(move || shared.1.wait_for(|| shared.0.ready()))
+    };
+    shared.0.publish(3, true);
+    shared.1.notify_all();
+    assert_eq!(waiter.join().unwrap(), Ok(3));
+}
+
 /// The Phased strategy (spin phase skipped under models, then the event count) wakes.
 #[test]
-fn phased_strategy_wakes() {
-    model(3, || {
-        let shared = Arc::new((AtomicBool::new(false), Phased::new()));
-        let waiter = {
-            let shared = Arc::clone(&shared);
-            // Acquire: pairs with the Release store below.
-            thread::spawn(move || shared.1.wait_for(|| shared.0.load(Acquire).then_some(())))
-        };
-        shared.0.store(true, Release);
-        shared.1.notify_all();
-        assert_eq!(waiter.join().unwrap(), Ok(()));
-    });
+fn phased_strategy_hands_over() {
+    model(3, || strategy_hands_over(Phased::new()));
+}
+
+/// BusySpin spins with `hint::spin_loop`, a yield to loom's scheduler.
+#[test]
+fn busy_spin_strategy_hands_over() {
+    model(3, || strategy_hands_over(BusySpin::new()));
+}
+
+/// Yielding backs off with `Backoff::snooze`, a yield under loom.
+#[test]
+fn yielding_strategy_hands_over() {
+    model(3, || strategy_hands_over(Yielding::new()));
 }

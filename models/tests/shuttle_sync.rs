@@ -15,7 +15,7 @@ use gearset_sync::{
     },
     shuttle, thread,
     time::Instant,
-    wait::{Blocking, Phased, WaitStrategy},
+    wait::{Blocking, Phased, WaitStrategy, Yielding},
 };
 
 const PRODUCERS: usize = 2;
@@ -134,6 +134,14 @@ fn phased_items_and_shutdown_pct() {
         || items_and_shutdown(Phased::new()),
         shuttle_iterations(5_000),
         3,
+    );
+}
+
+#[test]
+fn yielding_items_and_shutdown_random() {
+    shuttle::check_random(
+        || items_and_shutdown(Yielding::new()),
+        shuttle_iterations(5_000),
     );
 }
 

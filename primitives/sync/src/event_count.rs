@@ -253,26 +253,29 @@ impl EventCount {
         // sees the condition the caller made true. [TLA: BumpEpoch]
         self.state.fetch_add(ONE_EPOCH, Release);
         let epoch = self.epoch();
-        let mut to_unpark = Vec::new();
-        {
-            let mut sleepers = self.lock_sleepers();
-            // [TLA: ScanQueue]
-            for sleeper in sleepers
-                .queue
-                .iter_mut()
-                .filter(|s| !s.woken && s.key != epoch)
-            {
-                sleeper.woken = true;
-                to_unpark.push(sleeper.thread.clone());
-                if wake == Wake::One {
-                    break;
+        // Mark under the lock, unpark outside it so a woken thread does not block on the lock
+        // at once. An unpark that lands before the sleeper's park is kept as a token.
+        // [TLA: ScanQueue, then Unpark]
+        match wake {
+            Wake::One => {
+                let chosen = self
+                    .lock_sleepers()
+                    .queue
+                    .iter_mut()
+                    .find_map(|s| s.mark_if_stale(epoch));
+                if let Some(thread) = chosen {
+                    thread.unpark();
                 }
             }
-        }
-        // Unpark outside the lock so the woken thread does not block on it at once. An unpark
-        // that lands before the sleeper's park is kept as a token. [TLA: Unpark]
-        for thread in to_unpark {
-            thread.unpark();
+            Wake::All => {
+                let chosen: Vec<Thread> = self
+                    .lock_sleepers()
+                    .queue
+                    .iter_mut()
+                    .filter_map(|s| s.mark_if_stale(epoch))
+                    .collect();
+                chosen.into_iter().for_each(|thread| thread.unpark());
+            }
         }
     }
 
@@ -328,6 +331,18 @@ impl EventCount {
                 return if woken { Ok(()) } else { Err(TimedOut) };
             }
         }
+    }
+}
+
+impl Sleeper {
+    /// Chooses this sleeper for a wake-up if nobody chose it yet and its key is older than
+    /// `epoch`; returns its thread to unpark.
+    fn mark_if_stale(&mut self, epoch: u32) -> Option<Thread> {
+        if self.woken || self.key == epoch {
+            return None;
+        }
+        self.woken = true;
+        Some(self.thread.clone())
     }
 }
 
