@@ -6,6 +6,12 @@
 //! to another faster than that line can move, so `cargo xtask bench` reports every scenario as a
 //! ratio to it, measured in the same run on the same machine.
 //!
+//! Naming, which `cargo xtask bench` reads: a criterion group is a scenario, `<crate>/<scenario>`;
+//! its functions are implementations, `gearset` first, competitors by crate name; a parameter
+//! (`BenchmarkId::new("gearset", 3)`) makes one scenario per value. State the number of threads
+//! a scenario runs in its name (`fanout_4t`, `3p1c`, `threads=8`) so the report can say when a
+//! run was oversubscribed (more threads than cores).
+//!
 //! Benchmarks here use std's threads directly: the facade's model-checker backends mean nothing
 //! to a timing run, and the competitors (std park, `Condvar`) are std types by definition.
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]

@@ -77,8 +77,14 @@ fn read_row(dir: &Path) -> Result<Row, String> {
     let est = read_json(&dir.join("estimates.json"))?;
     let median = &est["median"];
     let f = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+    // A parameterized bench (`BenchmarkId::new("gearset", 3)`) is one scenario per parameter.
+    let group = meta["group_id"].as_str().unwrap_or_default();
+    let group = match meta["value_str"].as_str() {
+        Some(value) => format!("{group}/{value}"),
+        None => group.to_owned(),
+    };
     Ok(Row {
-        group: meta["group_id"].as_str().unwrap_or_default().to_owned(),
+        group,
         function: meta["function_id"].as_str().unwrap_or_default().to_owned(),
         median_ns: f(&median["point_estimate"]),
         ci_ns: (

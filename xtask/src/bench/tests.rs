@@ -36,10 +36,21 @@ fn reads_criterion_json() {
             "demo/fanout_4t/gearset",
             "demo/handoff/competitor",
             "demo/handoff/gearset",
+            "demo/param/3/gearset",
+            "demo/param/3/peer",
             "floor/pingpong/cacheline"
         ]
     );
     let gearset = &run.rows[2];
+    assert_eq!(
+        run.vs_best_peer("demo/param/3"),
+        Some((1.5, "peer")),
+        "parameter folded into the scenario"
+    );
+    assert!(
+        run.rows[3].samples_ns.is_empty(),
+        "no sample.json, no samples"
+    );
     assert_eq!(gearset.median_ns, 250.0);
     assert_eq!(gearset.ci_ns, (240.0, 260.0));
     assert_eq!(gearset.mad_ns, 8.0);
@@ -81,7 +92,11 @@ fn html_is_self_contained_with_charts() {
     );
     assert!(!html.contains("https://"), "nothing may be fetched");
     // One bar chart per scenario, and percentile curves where samples exist.
-    assert_eq!(html.matches("<svg").count(), 3 + 3);
+    assert_eq!(
+        html.matches("<svg").count(),
+        4 + 3,
+        "a bar chart per scenario, curves where samples exist"
+    );
     assert!(html.contains("<title>gearset: 250.0 ns</title>"));
     assert!(html.contains("class=\"good\">0.50</span>"));
 }
