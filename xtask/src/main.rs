@@ -23,6 +23,7 @@ stages:
   clippy     clippy -D warnings, then the facade rule under --cfg gearset_loom
   test       unit, integration, doc tests; benches compiled and run once
   doc        rustdoc with -D warnings
+  msrv       the primitives build with the workspace rust-version (installed by rustup)
   loom       loom models (models/tests/loom_*.rs) and the loom mutants, which must fail
   shuttle    shuttle tests (models/tests/shuttle_*.rs)
   miri       unit and integration tests of the primitives under Miri (nightly)

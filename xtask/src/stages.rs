@@ -13,6 +13,7 @@ pub(crate) fn by_name(name: &str) -> Option<fn() -> StageResult> {
         "clippy" => clippy,
         "test" => test,
         "doc" => doc,
+        "msrv" => msrv,
         "loom" => models::loom,
         "shuttle" => models::shuttle,
         "miri" => miri,
@@ -87,6 +88,36 @@ fn doc() -> StageResult {
     cmd("cargo", &["doc", "--workspace", "--no-deps"])
         .env("RUSTDOCFLAGS", "-D warnings")
         .run_ok()?;
+    Ok(Outcome::Passed { tests: None })
+}
+
+/// The primitives' libraries build with the `rust-version` the workspace promises. The
+/// toolchain is installed by rustup if missing (minimal profile); without it the stage says
+/// SKIPPED, loudly.
+fn msrv() -> StageResult {
+    let manifest =
+        std::fs::read_to_string(workspace_root().join("Cargo.toml")).map_err(|e| e.to_string())?;
+    let version = manifest
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("rust-version")?.split('"').nth(1))
+        .ok_or("no rust-version in the workspace manifest")?
+        .to_owned();
+    let install = cmd(
+        "rustup",
+        &["toolchain", "install", &version, "--profile", "minimal"],
+    );
+    if let Err(why) = install.run_ok() {
+        return Ok(Outcome::Skipped(format!(
+            "Rust {version} cannot be installed here: {why}"
+        )));
+    }
+    let toolchain = format!("+{version}");
+    cmd(
+        "cargo",
+        &[&toolchain, "check", "--lib", "--target-dir", "target/msrv"],
+    )
+    .args(&package_args(&primitives()))
+    .run_ok()?;
     Ok(Outcome::Passed { tests: None })
 }
 
