@@ -5,6 +5,9 @@
 //! set the flag and fail when a suite ran zero tests.
 #![warn(missing_docs)]
 
+#[cfg(gearset_trace)]
+pub mod conformance;
+
 /// Iterations for each shuttle scheduler run: `SHUTTLE_ITERATIONS` if set (the nightly tier
 /// raises it), else `default`.
 pub fn shuttle_iterations(default: usize) -> usize {

@@ -13,8 +13,8 @@
 (*    the Rust orderings deliver it (models/tests/loom_sync.rs).           *)
 (*  - The epoch does not wrap (the code's 32-bit wrap needs 2^32 notifies  *)
 (*    while one waiter is descheduled; see the module docs).               *)
-(*  - `park` returns only after an `unpark`; spurious returns only re-run  *)
-(*    the queue check, which `Wake` already models.                        *)
+(*  - `park` may return spuriously (`Wake` does not need the token), as    *)
+(*    std documents and shuttle does.                                      *)
 (*  - Timed waits are not modelled (they only add a way out of "asleep").  *)
 (*                                                                         *)
 (* WithRecheck and WithLockedRecheck switch off the two re-checks;        *)
@@ -52,10 +52,10 @@ VARIABLES
 vars == <<epoch, waiters, items, produced, consumed, pc, key, queue, woken, token,
           npc, toUnpark>>
 
-WaiterPcs == {"check", "prepare", "recheck", "lock", "asleep", "dereg", "done"}
+WaiterPcs == {"check", "prepare", "recheck", "cancel", "lock", "asleep", "dereg", "done"}
 ProducerPcs == {"produce", "fence", "bump", "scan", "unpark", "done"}
 \* The waiters counted in `waiters`: between prepare_wait and the Key's drop.
-Registered == {w \in Waiters : pc[w] \in {"recheck", "lock", "asleep", "dereg"}}
+Registered == {w \in Waiters : pc[w] \in {"recheck", "cancel", "lock", "asleep", "dereg"}}
 InQueue(w) == \E i \in 1..Len(queue) : queue[i] = w
 Remove(s, w) == SelectSeq(s, LAMBDA x : x # w)
 
@@ -115,15 +115,15 @@ PrepareWait(w) ==
     /\ pc' = [pc EXCEPT ![w] = IF WithRecheck THEN "recheck" ELSE "lock"]
     /\ UNCHANGED <<epoch, items, produced, consumed, queue, woken, token, npc, toUnpark>>
 
-\* The re-check of `ready()` after prepare_wait; on success the Key drops (cancel).
+\* The re-check of `ready()` after prepare_wait. On success the waiter has its item but is still
+\* registered: its Key drops in a step of its own (Deregister), as in the code.
 Recheck(w) ==
     /\ pc[w] = "recheck"
     /\ IF items > 0
-       THEN /\ TakeItem(w, "done")
-            /\ waiters' = waiters - 1
+       THEN TakeItem(w, "cancel")
        ELSE /\ pc' = [pc EXCEPT ![w] = "lock"]
-            /\ UNCHANGED <<items, consumed, waiters>>
-    /\ UNCHANGED <<epoch, produced, key, queue, woken, token, npc, toUnpark>>
+            /\ UNCHANGED <<items, consumed>>
+    /\ UNCHANGED <<epoch, waiters, produced, key, queue, woken, token, npc, toUnpark>>
 
 \* EventCount::sleep, first critical section: re-check the epoch, else queue up and park.
 Enqueue(w) ==
@@ -136,11 +136,12 @@ Enqueue(w) ==
             /\ pc' = [pc EXCEPT ![w] = "asleep"]
     /\ UNCHANGED <<epoch, waiters, items, produced, consumed, key, token, npc, toUnpark>>
 
-\* park() returns (a token was there), then the second critical section: leave the queue
-\* if chosen or the epoch moved, else park again.
+\* park() returns, then the second critical section: leave the queue if chosen or the epoch
+\* moved, else park again. park returns after an unpark (consuming its token) or spuriously:
+\* std documents spurious returns and shuttle produces them, so Wake does not need the token.
+\* (The first version required it; conformance traces from shuttle showed the spec was wrong.)
 Wake(w) ==
     /\ pc[w] = "asleep"
-    /\ token[w]
     /\ token' = [token EXCEPT ![w] = FALSE]
     /\ IF woken[w] \/ epoch # key[w]
        THEN /\ queue' = Remove(queue, w)
@@ -148,11 +149,12 @@ Wake(w) ==
        ELSE UNCHANGED <<queue, pc>>
     /\ UNCHANGED <<epoch, waiters, items, produced, consumed, key, woken, npc, toUnpark>>
 
-\* The Key's drop: fetch_sub(ONE_WAITER); then wait_until loops to `ready()` again.
+\* The Key's drop: fetch_sub(ONE_WAITER). After a cancel the waiter is done; after a wait,
+\* wait_until loops to `ready()` again.
 Deregister(w) ==
-    /\ pc[w] = "dereg"
+    /\ pc[w] \in {"dereg", "cancel"}
     /\ waiters' = waiters - 1
-    /\ pc' = [pc EXCEPT ![w] = "check"]
+    /\ pc' = [pc EXCEPT ![w] = IF pc[w] = "cancel" THEN "done" ELSE "check"]
     /\ UNCHANGED <<epoch, items, produced, consumed, key, queue, woken, token, npc, toUnpark>>
 
 \* ------------------------------ Actions: producer ----------------------
@@ -216,7 +218,17 @@ Waiter(w) ==
 
 Producer == AddItem \/ LoadWaiters \/ BumpEpoch \/ ScanQueue \/ Unpark
 
-Next == Producer \/ Finished \/ (\E w \in Waiters : Waiter(w))
+\* Every action is its own disjunct, so that a checker names each step after its action (the
+\* conformance traces in models/tests/conformance_sync.rs refer to them by name).
+Next ==
+    \/ Producer
+    \/ Finished
+    \/ \E w \in Waiters : CheckCondition(w)
+    \/ \E w \in Waiters : PrepareWait(w)
+    \/ \E w \in Waiters : Recheck(w)
+    \/ \E w \in Waiters : Enqueue(w)
+    \/ \E w \in Waiters : Wake(w)
+    \/ \E w \in Waiters : Deregister(w)
 
 \* ------------------------------ Invariants -----------------------------
 \* SleepersRegistered: every waiter between prepare_wait and its Key's drop is counted, so

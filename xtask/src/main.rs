@@ -26,6 +26,7 @@ stages:
   msrv       the primitives build with the workspace rust-version (installed by rustup)
   loom       loom models (models/tests/loom_*.rs) and the loom mutants, which must fail
   shuttle    shuttle tests (models/tests/shuttle_*.rs)
+  conformance  recorded shuttle runs replayed against their TLA+ specs (models/tests/conformance_*.rs)
   miri       unit and integration tests of the primitives under Miri (nightly)
   tla        tla-checker on tla/*/models/*.cfg (must pass) and tla/*/mutants/*.cfg (must fail)
   package    cargo package --workspace

@@ -123,3 +123,38 @@ pub(crate) fn loom() -> StageResult {
 pub(crate) fn shuttle() -> StageResult {
     run_suites("shuttle", &[("SHUTTLE_SILENCE_WARNINGS", "1")])
 }
+
+/// Spec ⇄ code conformance: every `models/tests/conformance_*.rs` suite runs shuttle scenarios
+/// recorded under `--cfg gearset_trace` and replays each distinct trace against the spec with
+/// tla-checker (a library here). One test thread: the recorder's log is process-global.
+pub(crate) fn conformance() -> StageResult {
+    let mut total = 0;
+    let mut summaries = Vec::new();
+    for suite in suites("conformance_") {
+        let out = cmd(
+            "cargo",
+            &["test", "-p", "gearset-models", "--profile", "models"],
+        )
+        .args(&["--test", &suite, "--target-dir", "target/trace", "--"])
+        .args(&["--nocapture", "--test-threads=1"])
+        .env("RUSTFLAGS", "--cfg gearset_shuttle --cfg gearset_trace")
+        .env("SHUTTLE_SILENCE_WARNINGS", "1")
+        .run_ok()?;
+        let passed = out.tests_passed();
+        if passed == 0 {
+            return Err(format!(
+                "{suite} ran zero tests: is it gated on `gearset_trace`?"
+            ));
+        }
+        total += passed;
+        // With --nocapture the line may follow the test's name on the same line.
+        let lines = out.text.lines();
+        summaries.extend(lines.filter_map(|l| Some(l[l.find("conformance:")?..].to_owned())));
+    }
+    if total == 0 {
+        return Err("no models/tests/conformance_*.rs suite found".into());
+    }
+    println!("\nconformance summary:");
+    summaries.iter().for_each(|line| println!("  {line}"));
+    Ok(Outcome::Passed { tests: Some(total) })
+}

@@ -16,6 +16,7 @@ pub(crate) fn by_name(name: &str) -> Option<fn() -> StageResult> {
         "msrv" => msrv,
         "loom" => models::loom,
         "shuttle" => models::shuttle,
+        "conformance" => models::conformance,
         "miri" => miri,
         "tla" => tla::run,
         "package" => package,

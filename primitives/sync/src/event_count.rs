@@ -158,6 +158,12 @@ impl EventCount {
     pub fn prepare_wait(&self) -> Key<'_> {
         // SeqCst RMW: registers the waiter and reads the epoch in one step. [TLA: PrepareWait]
         let prev = self.state.fetch_add(ONE_WAITER, SeqCst);
+        crate::trace_action!(
+            "PrepareWait",
+            "waiters' = {} /\\ key'[SELF] = {} /\\ pc'[SELF] # pc[SELF]",
+            (prev & WAITERS_MASK) + 1,
+            epoch_of(prev)
+        );
         debug_assert!(
             prev & WAITERS_MASK < WAITERS_MASK,
             "EventCount waiter count overflow"
@@ -247,36 +253,49 @@ impl EventCount {
         }
         // Relaxed: the fence above gives this load its ordering; it only decides the fast path.
         if self.state.load(Relaxed) & WAITERS_MASK == 0 {
+            crate::trace_action!("LoadWaiters", "npc' # \"bump\"");
             return;
         }
+        crate::trace_action!("LoadWaiters", "npc' = \"bump\"");
         // Release: a waiter that reads the new epoch with Acquire (`EventCount::epoch`) also
         // sees the condition the caller made true. [TLA: BumpEpoch]
-        self.state.fetch_add(ONE_EPOCH, Release);
+        let prev = self.state.fetch_add(ONE_EPOCH, Release);
+        crate::trace_action!("BumpEpoch", "epoch' = {}", epoch_of(prev).wrapping_add(1));
+        let _ = prev;
         let epoch = self.epoch();
         // Mark under the lock, unpark outside it so a woken thread does not block on the lock
         // at once. An unpark that lands before the sleeper's park is kept as a token.
         // [TLA: ScanQueue, then Unpark]
         match wake {
             Wake::One => {
-                let chosen = self
-                    .lock_sleepers()
-                    .queue
-                    .iter_mut()
-                    .find_map(|s| s.mark_if_stale(epoch));
+                let chosen = {
+                    let mut sleepers = self.lock_sleepers();
+                    let chosen = sleepers
+                        .queue
+                        .iter_mut()
+                        .find_map(|s| s.mark_if_stale(epoch));
+                    crate::trace_action!("ScanQueue", "toUnpark' = {}", trace_roles(chosen.iter()));
+                    chosen
+                };
                 if let Some(thread) = chosen {
                     thread.unpark();
                 }
             }
             Wake::All => {
-                let chosen: Vec<Thread> = self
-                    .lock_sleepers()
-                    .queue
-                    .iter_mut()
-                    .filter_map(|s| s.mark_if_stale(epoch))
-                    .collect();
+                let chosen: Vec<Thread> = {
+                    let mut sleepers = self.lock_sleepers();
+                    let chosen: Vec<Thread> = sleepers
+                        .queue
+                        .iter_mut()
+                        .filter_map(|s| s.mark_if_stale(epoch))
+                        .collect();
+                    crate::trace_action!("ScanQueue", "toUnpark' = {}", trace_roles(chosen.iter()));
+                    chosen
+                };
                 chosen.into_iter().for_each(|thread| thread.unpark());
             }
         }
+        crate::trace_action!("Unpark", "toUnpark' = {{}}");
     }
 
     /// Acquire: pairs with the Release epoch bump in `notify`.
@@ -299,6 +318,7 @@ impl EventCount {
             // The re-check under the lock: the epoch-vs-sleep case analysis in the module docs.
             // [TLA: Enqueue] (`cargo xtask loom` runs the mutant without it.)
             if self.epoch() != key && !mutant::on("eventcount_no_locked_recheck") {
+                crate::trace_action!("Enqueue", "pc'[SELF] = \"dereg\" /\\ pc'[SELF] # pc[SELF]");
                 return Ok(());
             }
             let ticket = sleepers.next_ticket;
@@ -310,6 +330,11 @@ impl EventCount {
                 woken: false,
                 thread,
             });
+            crate::trace_action!(
+                "Enqueue",
+                "pc'[SELF] = \"asleep\" /\\ pc'[SELF] # pc[SELF] /\\ queue' = {}",
+                trace_queue(&sleepers.queue)
+            );
             ticket
         };
         loop {
@@ -328,8 +353,18 @@ impl EventCount {
             let timed_out = deadline.is_some_and(time::expired);
             if woken || timed_out {
                 sleepers.queue.remove(index);
+                crate::trace_action!(
+                    "Wake",
+                    "pc'[SELF] = \"dereg\" /\\ pc'[SELF] # pc[SELF] /\\ queue' = {}",
+                    trace_queue(&sleepers.queue)
+                );
                 return if woken { Ok(()) } else { Err(TimedOut) };
             }
+            // Woken by a stale unpark token: the spec's Wake that consumes it and sleeps on.
+            crate::trace_action!(
+                "Wake",
+                "pc[SELF] = \"asleep\" /\\ pc' = pc /\\ token' = [token EXCEPT ![SELF] = FALSE]"
+            );
         }
     }
 }
@@ -344,6 +379,23 @@ impl Sleeper {
         self.woken = true;
         Some(self.thread.clone())
     }
+}
+
+/// The spec's `queue`: the sleepers' roles, oldest first (`<<w1, w2>>`).
+#[cfg(gearset_trace)]
+fn trace_queue(queue: &VecDeque<Sleeper>) -> String {
+    let roles: Vec<String> = queue
+        .iter()
+        .map(|s| crate::trace::role_of(s.thread.id()))
+        .collect();
+    format!("<<{}>>", roles.join(", "))
+}
+
+/// A set of threads as the spec's set of roles (`{w1}`).
+#[cfg(gearset_trace)]
+fn trace_roles<'a>(threads: impl Iterator<Item = &'a Thread>) -> String {
+    let roles: Vec<String> = threads.map(|t| crate::trace::role_of(t.id())).collect();
+    format!("{{{}}}", roles.join(", "))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -401,7 +453,13 @@ impl Drop for Key<'_> {
     fn drop(&mut self) {
         // Relaxed: deregistering hands no data over; it only lets notifiers take the fast
         // path again. [TLA: Deregister]
-        self.event_count.state.fetch_sub(ONE_WAITER, Relaxed);
+        let prev = self.event_count.state.fetch_sub(ONE_WAITER, Relaxed);
+        crate::trace_action!(
+            "Deregister",
+            "waiters' = {} /\\ pc'[SELF] # pc[SELF]",
+            (prev & WAITERS_MASK) - 1
+        );
+        let _ = prev;
     }
 }
 

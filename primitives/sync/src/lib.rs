@@ -88,6 +88,8 @@ mod event_count;
 #[doc(hidden)]
 pub mod mutant;
 pub mod time;
+#[cfg(gearset_trace)]
+pub mod trace;
 pub mod wait;
 
 pub use backend::{Arc, Condvar, Mutex, MutexGuard, atomic, hint, thread};
@@ -121,6 +123,27 @@ pub const BACKEND: Backend = backend::BACKEND;
 /// assert!(spins > 0);
 /// ```
 pub const MODEL_CHECKED: bool = !matches!(BACKEND, Backend::Std);
+
+/// Records that a TLA+ action took effect, with a predicate over the primed spec variables it
+/// set, formatted like `format!`: `trace_action!("BumpEpoch", "epoch' = {}", epoch)`.
+///
+/// Under `--cfg gearset_trace` it appends to [`trace`]'s log; otherwise it expands to nothing
+/// and its arguments are not evaluated.
+#[cfg(gearset_trace)]
+#[macro_export]
+macro_rules! trace_action {
+    ($action:literal, $($format:tt)+) => {
+        $crate::trace::record($action, format!($($format)+))
+    };
+}
+
+/// Records that a TLA+ action took effect (a no-op without `--cfg gearset_trace`; see the
+/// traced build's docs).
+#[cfg(not(gearset_trace))]
+#[macro_export]
+macro_rules! trace_action {
+    ($($ignored:tt)*) => {};
+}
 
 /// loom itself, for the harnesses in `models/` (so that only this crate depends on it).
 /// Outside semver, like the backend.
