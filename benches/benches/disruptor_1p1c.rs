@@ -1,0 +1,180 @@
+//! 1 producer -> 1 consumer throughput: gearset-disruptor against the `disruptor` crate (4.x)
+//! and crossbeam-channel `bounded`, one event at a time and in batches of 64.
+//!
+//! Each measured iteration publishes `BURST` u64 events and waits until the consumer has seen
+//! the last one (the consumer stores a running count into a padded atomic sink). Ring size
+//! 1024; both disruptors' consumers busy-spin, the producers claim with their default policy.
+//! Run: `cargo bench -p gearset-benches --bench disruptor_1p1c`.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
+use std::{
+    hint,
+    sync::{
+        Arc,
+        atomic::{
+            AtomicU64,
+            Ordering::{Acquire, Release},
+        },
+    },
+    thread,
+    time::{Duration, Instant},
+};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use crossbeam_utils::CachePadded;
+use disruptor::Producer as _;
+
+const RING: usize = 1024;
+// A multiple of `BATCH`, so batched and one-at-a-time runs publish the same count.
+const BURST: u64 = 10_240;
+const BATCH: usize = 64;
+
+type Sink = Arc<CachePadded<AtomicU64>>;
+
+fn wait_for(sink: &Sink, target: u64) {
+    while sink.load(Acquire) < target {
+        hint::spin_loop();
+    }
+}
+
+/// Runs `iters` bursts with `publish_burst` and returns the time until the consumer saw them.
+fn measure(iters: u64, sink: &Sink, total: &mut u64, mut publish_burst: impl FnMut()) -> Duration {
+    let start = Instant::now();
+    for _ in 0..iters {
+        publish_burst();
+        *total += BURST;
+    }
+    wait_for(sink, *total);
+    start.elapsed()
+}
+
+fn gearset(c: &mut Criterion, group: &str, batch: usize) {
+    use gearset_disruptor::Disruptor;
+    use gearset_sync::wait::BusySpin;
+    let sink: Sink = Arc::new(CachePadded::new(AtomicU64::new(0)));
+    let mut builder = Disruptor::single_producer(RING, || 0u64).unwrap();
+    let consumer_sink = Arc::clone(&sink);
+    let mut count = 0;
+    builder
+        .consumer(move |e: &u64, _, end_of_batch| {
+            count += 1;
+            hint::black_box(e);
+            if end_of_batch {
+                consumer_sink.store(count, Release);
+            }
+        })
+        .wait_strategy(BusySpin::new())
+        .add();
+    builder.producer_wait_strategy(BusySpin::new());
+    let (mut producer, disruptor) = builder.build().unwrap();
+    let mut total = 0;
+    let mut g = c.benchmark_group(group);
+    g.throughput(Throughput::Elements(BURST));
+    g.bench_function("gearset", |b| {
+        b.iter_custom(|iters| {
+            measure(iters, &sink, &mut total, || {
+                if batch == 1 {
+                    for i in 0..BURST {
+                        producer.publish(|e, _| *e = i).unwrap();
+                    }
+                } else {
+                    for _ in 0..BURST / batch as u64 {
+                        producer.publish_batch(batch, |e, seq| *e = seq).unwrap();
+                    }
+                }
+            })
+        })
+    });
+    g.finish();
+    drop(producer);
+    disruptor.join().unwrap();
+}
+
+fn disruptor_crate(c: &mut Criterion, group: &str, batch: usize) {
+    let sink: Sink = Arc::new(CachePadded::new(AtomicU64::new(0)));
+    let consumer_sink = Arc::clone(&sink);
+    let mut count = 0;
+    let handler = move |e: &u64, _seq: i64, end_of_batch: bool| {
+        count += 1;
+        hint::black_box(e);
+        if end_of_batch {
+            consumer_sink.store(count, Release);
+        }
+    };
+    let mut producer = disruptor::build_single_producer(RING, || 0u64, disruptor::BusySpin)
+        .handle_events_with(handler)
+        .build();
+    let mut total = 0;
+    let mut g = c.benchmark_group(group);
+    g.throughput(Throughput::Elements(BURST));
+    g.bench_function("disruptor", |b| {
+        b.iter_custom(|iters| {
+            measure(iters, &sink, &mut total, || {
+                if batch == 1 {
+                    for i in 0..BURST {
+                        producer.publish(|e| *e = i);
+                    }
+                } else {
+                    for _ in 0..BURST / batch as u64 {
+                        producer.batch_publish(batch, |iter| {
+                            for (i, e) in iter.enumerate() {
+                                *e = i as u64;
+                            }
+                        });
+                    }
+                }
+            })
+        })
+    });
+    g.finish();
+}
+
+fn crossbeam(c: &mut Criterion, group: &str) {
+    let sink: Sink = Arc::new(CachePadded::new(AtomicU64::new(0)));
+    let (tx, rx) = crossbeam_channel::bounded::<u64>(RING);
+    let consumer_sink = Arc::clone(&sink);
+    let consumer = thread::spawn(move || {
+        let mut count = 0;
+        while let Ok(e) = rx.recv() {
+            hint::black_box(e);
+            count += 1;
+            if rx.is_empty() {
+                consumer_sink.store(count, Release);
+            }
+        }
+        consumer_sink.store(count, Release);
+    });
+    let mut total = 0;
+    let mut g = c.benchmark_group(group);
+    g.throughput(Throughput::Elements(BURST));
+    g.bench_function("crossbeam", |b| {
+        b.iter_custom(|iters| {
+            measure(iters, &sink, &mut total, || {
+                for i in 0..BURST {
+                    tx.send(i).unwrap();
+                }
+            })
+        })
+    });
+    g.finish();
+    drop(tx);
+    consumer.join().unwrap();
+}
+
+fn one_at_a_time(c: &mut Criterion) {
+    gearset(c, "disruptor/1p1c", 1);
+    disruptor_crate(c, "disruptor/1p1c", 1);
+    crossbeam(c, "disruptor/1p1c");
+}
+
+fn batches_of_64(c: &mut Criterion) {
+    gearset(c, "disruptor/1p1c_batch64", BATCH);
+    disruptor_crate(c, "disruptor/1p1c_batch64", BATCH);
+}
+
+criterion_group! {
+    name = benches;
+    config = gearset_benches::config();
+    targets = one_at_a_time, batches_of_64
+}
+criterion_main!(benches);

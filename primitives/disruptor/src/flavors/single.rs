@@ -1,0 +1,222 @@
+//! Single-producer sequencer, after LMAX's `SingleProducerSequencer`: the one producer owns the
+//! claim counter, so claiming is a local add and a gating check, with no atomic RMW.
+//!
+//! # Protocol
+//!
+//! - **Claim `n`** (`lo = next`, `hi = next + n`): check room against the cached gate, refresh
+//!   it from the final consumers' cursors when it does not prove room (Acquire loads), then
+//!   *announce* the claim: `claimed.store(hi)`, `fence(SeqCst)`, `closed.load()`.
+//! - **Publish**: `published.store(hi, Release)`.
+//! - **Consumers**: `published.load(Acquire)`; every sequence below it is readable.
+//! - **Close** (shutdown or the producer's drop): `closed.swap(true)`, `fence(SeqCst)`,
+//!   `end = claimed.load()`.
+//!
+//! # Why a claim never races a close into a lost event
+//!
+//! The claim's announce and the close are a Dekker handshake; the two `SeqCst` fences are in
+//! one total order:
+//! 1. the claim's fence first: the closer's load sees `claimed >= hi`, so `end >= hi` and the
+//!    consumers drain the claim; the producer may or may not see `closed`, and if it does, it
+//!    waits for `end`, finds `lo < end` and proceeds;
+//! 2. the close's fence first: the producer sees `closed`, waits for `end`, and since the closer
+//!    read a `claimed <= lo`, gets `lo >= end` and returns `Closed` without writing.
+//!
+//! A claim is always all-or-nothing because `end` is a value of `claimed`, and `claimed` only
+//! takes claim boundaries. The fence costs one `mfence` per claim on x86; batch claims amortize it.
+
+use core::fmt;
+
+use gearset_sync::{
+    CachePadded,
+    atomic::{
+        AtomicBool, AtomicU64,
+        Ordering::{Acquire, Relaxed, Release, SeqCst},
+        fence,
+    },
+};
+
+use super::{Local, private::Sequencer};
+use crate::{
+    control::Control,
+    error::{Closed, TryClaimError},
+};
+
+/// The single-producer flavor: one [`Producer`](crate::Producer) handle, which is not `Clone`.
+pub struct Single {
+    /// Sequences below this are published. Written by the producer (Release), read by
+    /// consumers gated on the publisher (Acquire). (SP is not in the TLA+ spec; loom models it.)
+    published: CachePadded<AtomicU64>,
+    /// Written by the producer on every claim, read by the closer; on its own line so the
+    /// consumers' reads of `published` do not contend with it.
+    announce: CachePadded<Announce>,
+}
+
+/// The producer's claim announcement and the close flag it races with.
+struct Announce {
+    /// End of the last claim. Written only by the producer; read by the closer.
+    claimed: AtomicU64,
+    /// Set once by the closer; read by the producer after each announce.
+    closed: AtomicBool,
+}
+
+impl Single {
+    /// The claim after the room check: announce, then look for a close (see module docs).
+    fn announce(&self, ctl: &Control, lo: u64, hi: u64) -> Result<(), Closed> {
+        // Relaxed: ordered by the SeqCst fence below. [loom: single_producer_claim_races_shutdown]
+        self.announce.claimed.store(hi, Relaxed);
+        // SeqCst fence: orders the store of `claimed` before the load of `closed` against the
+        // closer's store `closed` -> load `claimed` (Dekker). [loom: single_producer_claim_races_shutdown]
+        if !gearset_sync::mutant::on("disruptor_sp_no_fence") {
+            fence(SeqCst);
+        }
+        // Relaxed: ordered by the fence above. [loom: single_producer_claim_races_shutdown]
+        if !self.announce.closed.load(Relaxed) {
+            return Ok(());
+        }
+        if lo < ctl.wait_end() {
+            Ok(())
+        } else {
+            Err(Closed)
+        }
+    }
+}
+
+// The trait is sealed (unnameable outside the crate), so its crate-private argument types
+// never reach users.
+#[allow(private_interfaces)]
+impl Sequencer for Single {
+    fn new(_capacity: u64) -> Self {
+        let announce = Announce {
+            claimed: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
+        };
+        Self {
+            published: CachePadded::new(AtomicU64::new(0)),
+            announce: CachePadded::new(announce),
+        }
+    }
+
+    fn claim(&self, ctl: &Control, local: &mut Local, n: u64) -> Result<u64, Closed> {
+        if self.is_closed() {
+            return Err(Closed);
+        }
+        let (lo, hi) = (local.next, local.next + n);
+        self.announce(ctl, lo, hi)?;
+        // The claim is announced: if the ring closes now, the consumers drain up to `hi`, so
+        // waiting for room cannot deadlock. [TLA: CheckRoomCached, ReadGate]
+        ctl.wait_for_room(&mut local.gate, hi).map_err(|_| Closed)?;
+        local.next = hi;
+        Ok(lo)
+    }
+
+    fn try_claim(&self, ctl: &Control, local: &mut Local, n: u64) -> Result<u64, TryClaimError> {
+        if self.is_closed() {
+            return Err(TryClaimError::Closed);
+        }
+        let (lo, hi) = (local.next, local.next + n);
+        // Room first: an announced claim must not be withdrawn (the closer may have read it).
+        if !ctl.has_room(&mut local.gate, hi) {
+            return Err(TryClaimError::Full);
+        }
+        self.announce(ctl, lo, hi)
+            .map_err(|_| TryClaimError::Closed)?;
+        local.next = hi;
+        Ok(lo)
+    }
+
+    #[inline]
+    fn publish(&self, _lo: u64, hi: u64) {
+        // Release: the slot writes before it are visible to consumers that Acquire-load
+        // `published`, in `available`. [TLA: PublishFlag, SP form]
+        self.published.store(hi, Release);
+    }
+
+    #[inline]
+    fn available(&self, _next: u64, _limit: u64) -> u64 {
+        // Acquire: pairs with the Release store in `publish`. [TLA: ConsumerWait, SP form]
+        self.published.load(Acquire)
+    }
+
+    fn close(&self, ctl: &Control) {
+        // Relaxed swap: ordered against the producer's announce by the fence below; the swap
+        // only elects one closer.
+        if self.announce.closed.swap(true, Relaxed) {
+            return;
+        }
+        // SeqCst fence: the closer's half of the Dekker handshake in `announce`. [loom: single_producer_claim_races_shutdown]
+        fence(SeqCst);
+        // Relaxed: ordered by the fence above. [loom: single_producer_claim_races_shutdown]
+        let end = self.announce.claimed.load(Relaxed);
+        ctl.set_end(end);
+    }
+
+    fn is_closed(&self) -> bool {
+        // Relaxed: a fast path only; `announce` decides with the fence.
+        self.announce.closed.load(Relaxed)
+    }
+
+    fn claimed(&self, local: &Local) -> u64 {
+        local.next
+    }
+}
+
+impl fmt::Debug for Single {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Relaxed/Acquire loads here are a racy snapshot for debugging; nothing pairs with them.
+        f.debug_struct("Single")
+            .field("published", &self.published.load(Relaxed))
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Single-threaded: the orderings in these tests pair with nothing.
+    use gearset_sync::atomic::Ordering::Release;
+
+    use super::*;
+
+    #[test]
+    fn claims_publish_through_the_cursor() {
+        let (ctl, cursor) = Control::for_test(2);
+        let single = Single::new(2);
+        let mut local = Local::default();
+        assert_eq!(single.claim(&ctl, &mut local, 2), Ok(0));
+        assert_eq!(single.available(0, 8), 0);
+        single.publish(0, 2);
+        assert_eq!(single.available(0, 8), 2);
+        assert_eq!(
+            single.try_claim(&ctl, &mut local, 1),
+            Err(TryClaimError::Full)
+        );
+        cursor.store(1, Release);
+        assert_eq!(single.try_claim(&ctl, &mut local, 1), Ok(2));
+    }
+
+    #[test]
+    fn close_ends_at_the_last_announced_claim() {
+        let (ctl, _cursor) = Control::for_test(4);
+        let single = Single::new(4);
+        let mut local = Local::default();
+        assert_eq!(single.claim(&ctl, &mut local, 3), Ok(0));
+        single.close(&ctl);
+        assert_eq!(ctl.end(), 3);
+        assert_eq!(single.claim(&ctl, &mut local, 1), Err(Closed));
+        assert_eq!(local.next, 3, "a refused claim does not advance");
+    }
+
+    #[test]
+    fn a_claim_that_sees_closed_proceeds_only_below_the_end() {
+        let (ctl, _cursor) = Control::for_test(4);
+        let single = Single::new(4);
+        // The closer already read `claimed == 2` (the claim announced below), then ...
+        single.announce.claimed.store(2, Relaxed);
+        single.announce.closed.store(true, Relaxed);
+        ctl.set_end(2);
+        // ... the producer's announce for 0..2 sees `closed`: 0 < end, it must proceed.
+        assert_eq!(single.announce(&ctl, 0, 2), Ok(()));
+        // A claim at the end is refused.
+        assert_eq!(single.announce(&ctl, 2, 3), Err(Closed));
+    }
+}

@@ -1,0 +1,299 @@
+------------------------------ MODULE Disruptor ------------------------------
+(***************************************************************************)
+(* The multi-producer disruptor of gearset-disruptor (primitives/disruptor) *)
+(* with a two-stage consumer graph and shutdown.                            *)
+(*                                                                         *)
+(* What it models that the public Disruptor specs leave out:               *)
+(*  - the claim (fetch_add) and the gating check are separate steps, and   *)
+(*    the gating check uses a per-producer cached gate that is refreshed   *)
+(*    only when it cannot prove room (LMAX's gatingSequenceCache);         *)
+(*  - batch claims of 1..MaxClaim sequences, written slot by slot, then    *)
+(*    published flag by flag (publishers interleave: out-of-order publish);*)
+(*  - per-slot availability flags holding seq + 1, scanned by the consumer;*)
+(*  - consumer batches up to MaxBatch with one cursor store per batch;     *)
+(*  - a pipeline: consumer "a" after the publisher, "b" after "a"; only    *)
+(*    "b" gates the producers (it is the final consumer);                  *)
+(*  - shutdown: fetch_or of the closed bit on the claim counter, then the  *)
+(*    store of `end`; consumers drain up to `end` and stop.                *)
+(*                                                                         *)
+(* Model simplifications:                                                  *)
+(*  - sequential consistency (loom checks the Acquire/Release orderings);  *)
+(*  - a consumer's availability scan is one atomic step (flags only move   *)
+(*    forward, so a snapshot is one of the outcomes of the real scan);     *)
+(*  - the single-producer flavor, wait strategies and panics/halt are not  *)
+(*    modelled (loom: single_producer_claim_races_shutdown; tests/api.rs); *)
+(*  - a claim that finds the ring closed does not bump the counter (the    *)
+(*    real fetch_add does; nothing reads the counter past `end`);          *)
+(*  - sequences are bounded by MaxSeq.                                     *)
+(*                                                                         *)
+(* Bug selects a mutant (see mutants/): 0 = the implementation.            *)
+(***************************************************************************)
+EXTENDS Naturals, Sequences, FiniteSets
+
+\* ============================== Constants ================================
+CONSTANTS
+    Producers,  \* producer handles (model values)
+    Size,       \* ring capacity
+    MaxSeq,     \* sequences the producers may claim in all
+    MaxClaim,   \* largest batch claim (publish_batch n)
+    MaxBatch,   \* consumer max_batch_size
+    Bug         \* 0: none; 1: consumer reads the claim counter; 2: producer ignores gating
+
+Consumers == {"a", "b"}
+Upstream == [c \in Consumers |-> IF c = "b" THEN {"a"} ELSE {}]
+Final == {"b"}
+NoEnd == MaxSeq + 1
+Min(S) == CHOOSE m \in S : \A x \in S : m <= x
+
+\* ============================== Variables ================================
+VARIABLES
+    claim,     \* Multi.claim bits 0..63: next unclaimed sequence
+    closed,    \* Multi.claim bit 63 (CLOSED)
+    closePc,   \* the closer (Disruptor::shutdown -> Multi::close): "open", "setting", "closed"
+    closeVal,  \* the closer's local `prev` from fetch_or
+    endSeq,    \* Control.end (NoEnd = NO_END)
+    avail,     \* Multi.available[i]: seq + 1 of the last publish in slot i (0: never)
+    slot,      \* Ring.slots[i]: seq + 1 of the event last written there (0: factory value)
+    ppc,       \* producer program counter (Producer::publish_batch / Multi::claim)
+    lo, hi,    \* producer locals: the claimed range lo..hi-1
+    cur,       \* producer local: slot being written / flag being published
+    gate,      \* Local.gate: cached lower bound of the final consumers' cursors
+    cursor,    \* Links.cursor of each consumer
+    cpc,       \* consumer program counter (Processor::run)
+    rd, bhi,   \* consumer locals: sequence being read, end of the current batch
+    log        \* history: values (seq + 1) each consumer's handler saw, in order
+
+vars == <<claim, closed, closePc, closeVal, endSeq, avail, slot, ppc, lo, hi, cur,
+          gate, cursor, cpc, rd, bhi, log>>
+
+\* =============================== TypeOK ==================================
+Idx == 0..(Size - 1)
+SeqVal == 0..MaxSeq
+TypeOK ==
+    /\ claim \in SeqVal
+    /\ closed \in BOOLEAN
+    /\ closePc \in {"open", "setting", "closed"}
+    /\ closeVal \in SeqVal
+    /\ endSeq \in 0..NoEnd
+    /\ avail \in [Idx -> SeqVal]
+    /\ slot \in [Idx -> SeqVal]
+    /\ ppc \in [Producers -> {"idle", "room", "refresh", "write", "publish", "done"}]
+    /\ lo \in [Producers -> SeqVal]
+    /\ hi \in [Producers -> SeqVal]
+    /\ cur \in [Producers -> SeqVal]
+    /\ gate \in [Producers -> SeqVal]
+    /\ cursor \in [Consumers -> SeqVal]
+    /\ cpc \in [Consumers -> {"wait", "read", "release", "done"}]
+    /\ rd \in [Consumers -> SeqVal]
+    /\ bhi \in [Consumers -> SeqVal]
+    /\ log \in [Consumers -> Seq(1..MaxSeq)]
+    /\ \A c \in Consumers : Len(log[c]) <= MaxSeq
+
+\* ================================ Init ===================================
+Init ==
+    /\ claim = 0
+    /\ closed = FALSE
+    /\ closePc = "open"
+    /\ closeVal = 0
+    /\ endSeq = NoEnd
+    /\ avail = [i \in Idx |-> 0]
+    /\ slot = [i \in Idx |-> 0]
+    /\ ppc = [p \in Producers |-> "idle"]
+    /\ lo = [p \in Producers |-> 0]
+    /\ hi = [p \in Producers |-> 0]
+    /\ cur = [p \in Producers |-> 0]
+    /\ gate = [p \in Producers |-> 0]
+    /\ cursor = [c \in Consumers |-> 0]
+    /\ cpc = [c \in Consumers |-> "wait"]
+    /\ rd = [c \in Consumers |-> 0]
+    /\ bhi = [c \in Consumers |-> 0]
+    /\ log = [c \in Consumers |-> << >>]
+
+\* =============================== Actions =================================
+consumerVars == <<cursor, cpc, rd, bhi, log>>
+closeVars == <<closed, closePc, closeVal, endSeq>>
+
+\* Multi::claim: prev = claim.fetch_add(n); Closed if the bit is set.
+FetchAddClaim(p, n) ==
+    /\ ppc[p] = "idle"
+    /\ claim + n <= MaxSeq
+    /\ IF closed
+         THEN /\ ppc' = [ppc EXCEPT ![p] = "done"]
+              /\ UNCHANGED <<claim, lo, hi, cur>>
+         ELSE /\ claim' = claim + n
+              /\ lo' = [lo EXCEPT ![p] = claim]
+              /\ hi' = [hi EXCEPT ![p] = claim + n]
+              /\ cur' = [cur EXCEPT ![p] = claim]
+              /\ ppc' = [ppc EXCEPT ![p] = "room"]
+    /\ UNCHANGED <<closeVars, avail, slot, gate, consumerVars>>
+
+\* The bounded model has no more sequences to hand out.
+Exhausted(p) ==
+    /\ ppc[p] = "idle"
+    /\ claim = MaxSeq
+    /\ ppc' = [ppc EXCEPT ![p] = "done"]
+    /\ UNCHANGED <<claim, closeVars, avail, slot, lo, hi, cur, gate, consumerVars>>
+
+\* Control::has_room, first half: the cached gate proves room, or refresh it.
+CheckRoomCached(p) ==
+    /\ ppc[p] = "room"
+    /\ ppc' = [ppc EXCEPT ![p] =
+                 IF hi[p] <= gate[p] + Size \/ Bug = 2 THEN "write" ELSE "refresh"]
+    /\ UNCHANGED <<claim, closeVars, avail, slot, lo, hi, cur, gate, consumerVars>>
+
+\* Control::min_gating: Acquire loads of the final consumers' cursors into the cache.
+ReadGate(p) ==
+    /\ ppc[p] = "refresh"
+    /\ gate' = [gate EXCEPT ![p] = Min({cursor[c] : c \in Final})]
+    /\ ppc' = [ppc EXCEPT ![p] = "room"]
+    /\ UNCHANGED <<claim, closeVars, avail, slot, lo, hi, cur, consumerVars>>
+
+\* Ring::write of sequence cur[p] (the caller's closure).
+WriteSlot(p) ==
+    /\ ppc[p] = "write"
+    /\ slot' = [slot EXCEPT ![cur[p] % Size] = cur[p] + 1]
+    /\ IF cur[p] + 1 = hi[p]
+         THEN /\ ppc' = [ppc EXCEPT ![p] = "publish"]
+              /\ cur' = [cur EXCEPT ![p] = lo[p]]
+         ELSE /\ cur' = [cur EXCEPT ![p] = cur[p] + 1]
+              /\ UNCHANGED ppc
+    /\ UNCHANGED <<claim, closeVars, avail, lo, hi, gate, consumerVars>>
+
+\* Multi::publish: available[seq & mask].store(seq + 1, Release), one flag per step.
+PublishFlag(p) ==
+    /\ ppc[p] = "publish"
+    /\ avail' = [avail EXCEPT ![cur[p] % Size] = cur[p] + 1]
+    /\ IF cur[p] + 1 = hi[p]
+         THEN /\ ppc' = [ppc EXCEPT ![p] = "idle"]
+              /\ UNCHANGED cur
+         ELSE /\ cur' = [cur EXCEPT ![p] = cur[p] + 1]
+              /\ UNCHANGED ppc
+    /\ UNCHANGED <<claim, closeVars, slot, lo, hi, gate, consumerVars>>
+
+\* Multi::close: prev = claim.fetch_or(CLOSED).
+CloseFetchOr ==
+    /\ closePc = "open"
+    /\ closed' = TRUE
+    /\ closeVal' = claim
+    /\ closePc' = "setting"
+    /\ UNCHANGED <<endSeq, claim, avail, slot, ppc, lo, hi, cur, gate, consumerVars>>
+
+\* Control::set_end: end.store(prev, Release).
+SetEnd ==
+    /\ closePc = "setting"
+    /\ endSeq' = closeVal
+    /\ closePc' = "closed"
+    /\ UNCHANGED <<closed, closeVal, claim, avail, slot, ppc, lo, hi, cur, gate, consumerVars>>
+
+Published(s) == avail[s % Size] = s + 1
+
+\* Multi::available: scan the flags from `from` while they match, up to `limit`.
+Scan(from, limit) ==
+    CHOOSE h \in from..limit :
+        /\ \A s \in from..(h - 1) : Published(s)
+        /\ (h = limit \/ ~Published(h))
+
+\* Barrier::available for consumer c, bounded by its batch limit.
+Available(c) ==
+    LET limit == cursor[c] + MaxBatch IN
+    IF Upstream[c] = {}
+      THEN (IF Bug = 1 THEN Min({claim, limit}) ELSE Scan(cursor[c], limit))
+      ELSE Min({cursor[u] : u \in Upstream[c]} \cup {limit})
+
+\* Links::poll_state: a batch is available (ScanAvailable / ReadUpstream), or the stream
+\* ended (ReadEnd). Neither: the consumer waits (no step).
+ConsumerWait(c) ==
+    /\ cpc[c] = "wait"
+    /\ LET h == Available(c) IN
+         \/ /\ h > cursor[c]
+            /\ cpc' = [cpc EXCEPT ![c] = "read"]
+            /\ bhi' = [bhi EXCEPT ![c] = h]
+            /\ rd' = [rd EXCEPT ![c] = cursor[c]]
+         \/ /\ h <= cursor[c]
+            /\ endSeq <= cursor[c]
+            /\ cpc' = [cpc EXCEPT ![c] = "done"]
+            /\ UNCHANGED <<bhi, rd>>
+    /\ UNCHANGED <<cursor, log, claim, closeVars, avail, slot, ppc, lo, hi, cur, gate>>
+
+\* Ring::read + the handler on sequence rd[c].
+ReadSlot(c) ==
+    /\ cpc[c] = "read"
+    /\ log' = [log EXCEPT ![c] = Append(@, slot[rd[c] % Size])]
+    /\ IF rd[c] + 1 = bhi[c]
+         THEN /\ cpc' = [cpc EXCEPT ![c] = "release"]
+              /\ UNCHANGED rd
+         ELSE /\ rd' = [rd EXCEPT ![c] = rd[c] + 1]
+              /\ UNCHANGED cpc
+    /\ UNCHANGED <<cursor, bhi, claim, closeVars, avail, slot, ppc, lo, hi, cur, gate>>
+
+\* Links::release: cursor.store(hi, Release), once per batch.
+ReleaseCursor(c) ==
+    /\ cpc[c] = "release"
+    /\ cursor' = [cursor EXCEPT ![c] = bhi[c]]
+    /\ cpc' = [cpc EXCEPT ![c] = "wait"]
+    /\ UNCHANGED <<rd, bhi, log, claim, closeVars, avail, slot, ppc, lo, hi, cur, gate>>
+
+\* Everything finished: the run ends here (Disruptor::shutdown returned).
+Done ==
+    /\ \A p \in Producers : ppc[p] = "done"
+    /\ \A c \in Consumers : cpc[c] = "done"
+    /\ UNCHANGED vars
+
+ProducerStep(p) ==
+    \/ \E n \in 1..MaxClaim : FetchAddClaim(p, n)
+    \/ Exhausted(p)
+    \/ CheckRoomCached(p)
+    \/ ReadGate(p)
+    \/ WriteSlot(p)
+    \/ PublishFlag(p)
+
+ConsumerStep(c) == ConsumerWait(c) \/ ReadSlot(c) \/ ReleaseCursor(c)
+
+Next ==
+    \/ \E p \in Producers : ProducerStep(p)
+    \/ \E c \in Consumers : ConsumerStep(c)
+    \/ CloseFetchOr
+    \/ SetEnd
+    \/ Done
+
+\* ============================== Invariants ===============================
+\* A producer writes sequence s only after every consumer finished s - Size.
+NoOverwriteUnread ==
+    \A p \in Producers :
+        ppc[p] = "write" => \A c \in Consumers : cur[p] < cursor[c] + Size
+
+\* A consumer reads only a published slot that no producer is writing.
+NoReadUnpublished ==
+    \A c \in Consumers :
+        cpc[c] = "read" =>
+            /\ Published(rd[c])
+            /\ ~\E p \in Producers : ppc[p] = "write" /\ cur[p] % Size = rd[c] % Size
+
+\* Each consumer sees sequence i (value i + 1) as its (i + 1)-th event: every sequence
+\* exactly once, in order, and the event written for it.
+InOrderExactlyOnce ==
+    \A c \in Consumers : \A i \in 1..Len(log[c]) : log[c][i] = i
+
+\* Downstream never passes upstream.
+StageOrder ==
+    \A c \in Consumers : \A u \in Upstream[c] : cursor[c] <= cursor[u]
+
+\* A consumer that stopped handled every sequence before the end, and nothing after it.
+DrainedAtEnd ==
+    \A c \in Consumers : cpc[c] = "done" => (endSeq # NoEnd /\ Len(log[c]) = endSeq)
+
+\* ================================ Spec ===================================
+Fairness ==
+    /\ \A p \in Producers : WF_vars(ProducerStep(p))
+    /\ \A c \in Consumers : WF_vars(ConsumerStep(c))
+    /\ WF_vars(CloseFetchOr)
+    /\ WF_vars(SetEnd)
+
+Spec == Init /\ [][Next]_vars /\ Fairness
+
+\* Liveness: every published event is eventually handled by every consumer, and the run ends.
+EveryPublishedEventHandled ==
+    \A s \in 0..(MaxSeq - 1) : \A c \in Consumers :
+        Published(s) ~> Len(log[c]) > s
+Terminates == <>(\A c \in Consumers : cpc[c] = "done")
+=============================================================================
