@@ -1,0 +1,173 @@
+//! Barrier round trip: the time for N threads to pass one barrier phase together (one
+//! *episode*: every thread arrives once and passes once), as in the hurdles README and the
+//! anchor's methodology (section 7, B1/B2), next to the cache-line ping-pong floor measured
+//! in the same run.
+//!
+//! Implementations (function ids):
+//! - `gearset`: `gearset_starbarrier::Member::wait` with `BusySpin` (per-participant epochs);
+//! - `gearset-yielding`: the same barrier with the `Yielding` strategy;
+//! - `sense-reversing`: a plain centralized sense-reversing spin barrier (Mellor-Crummey &
+//!   Scott 1991, §3.1), written here as the textbook baseline;
+//! - `hurdles`: hurdles 1.0.1 (centralized sense-reversing, `SeqCst`, spin only);
+//! - `std`: `std::sync::Barrier` (mutex + condvar).
+//!
+//! N = 2 is the pair barrier (two threads, two cores when the box is idle). N = 4 is
+//! OVERSUBSCRIBED on the 2-core development box: the spinning implementations then depend on
+//! the OS scheduler preempting a spinner, and their numbers measure that, not the barrier.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods, missing_docs)]
+
+use std::{
+    hint,
+    sync::{
+        Arc, Barrier as StdBarrier,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    },
+    thread,
+    time::{Duration, Instant},
+};
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use crossbeam_utils::CachePadded;
+use gearset_benches::{bench_floor, config};
+use gearset_starbarrier::{Member, barrier};
+use gearset_sync::wait::{BusySpin, WaitStrategy, Yielding};
+
+/// Runs `iters` episodes on `parties.len()` threads (the caller is party 0) and returns how
+/// long party 0 took for them, after one untimed episode that lines everybody up.
+fn episodes<P: Send + 'static>(mut parties: Vec<P>, iters: u64, pass: fn(&mut P)) -> Duration {
+    let mut mine = parties.remove(0);
+    let others: Vec<_> = parties
+        .into_iter()
+        .map(|mut party| {
+            thread::spawn(move || {
+                for _ in 0..=iters {
+                    pass(&mut party);
+                }
+            })
+        })
+        .collect();
+    pass(&mut mine);
+    let started = Instant::now();
+    for _ in 0..iters {
+        pass(&mut mine);
+    }
+    let took = started.elapsed();
+    for other in others {
+        other.join().expect("a barrier thread panicked");
+    }
+    took
+}
+
+fn gearset<W: WaitStrategy + 'static>(n: usize, wait: W) -> Vec<Member<W>> {
+    barrier(n, wait).expect("n > 0")
+}
+
+fn gearset_pass<W: WaitStrategy>(member: &mut Member<W>) {
+    member.wait().expect("no member panics or leaves");
+}
+
+/// The textbook centralized barrier: a shared count and a global sense; the last arriver
+/// resets the count and flips the sense, the others spin until the sense matches theirs.
+#[derive(Debug)]
+struct SenseShared {
+    count: CachePadded<AtomicUsize>,
+    sense: CachePadded<AtomicBool>,
+    parties: usize,
+}
+
+#[derive(Debug)]
+struct SenseParty {
+    shared: Arc<SenseShared>,
+    local_sense: bool,
+}
+
+fn sense_reversing(n: usize) -> Vec<SenseParty> {
+    let shared = Arc::new(SenseShared {
+        count: CachePadded::new(AtomicUsize::new(n)),
+        sense: CachePadded::new(AtomicBool::new(false)),
+        parties: n,
+    });
+    (0..n)
+        .map(|_| SenseParty {
+            shared: Arc::clone(&shared),
+            local_sense: false,
+        })
+        .collect()
+}
+
+fn sense_pass(party: &mut SenseParty) {
+    party.local_sense = !party.local_sense;
+    let shared = &*party.shared;
+    // AcqRel: the Release half publishes this party's phase; the Acquire half lets the last
+    // arriver see everybody's before it flips the sense.
+    if shared.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+        // Relaxed: nobody touches the count until the Release store below is seen.
+        shared.count.store(shared.parties, Ordering::Relaxed);
+        // Release: publishes every party's phase; pairs with the Acquire load below.
+        shared.sense.store(party.local_sense, Ordering::Release);
+    } else {
+        // Acquire: pairs with the last arriver's Release store of the sense.
+        while shared.sense.load(Ordering::Acquire) != party.local_sense {
+            hint::spin_loop();
+        }
+    }
+}
+
+fn hurdles_parties(n: usize) -> Vec<hurdles::Barrier> {
+    let first = hurdles::Barrier::new(n);
+    (0..n).map(|_| first.clone()).collect()
+}
+
+fn hurdles_pass(barrier: &mut hurdles::Barrier) {
+    barrier.wait();
+}
+
+fn std_parties(n: usize) -> Vec<Arc<StdBarrier>> {
+    let shared = Arc::new(StdBarrier::new(n));
+    (0..n).map(|_| Arc::clone(&shared)).collect()
+}
+
+fn std_pass(barrier: &mut Arc<StdBarrier>) {
+    barrier.wait();
+}
+
+/// Every implementation must complete a few hundred episodes before it is measured.
+fn sanity_check(n: usize) {
+    let limit = Duration::from_secs(30);
+    assert!(episodes(gearset(n, BusySpin::new()), 300, gearset_pass) < limit);
+    assert!(episodes(gearset(n, Yielding::new()), 300, gearset_pass) < limit);
+    assert!(episodes(sense_reversing(n), 300, sense_pass) < limit);
+    assert!(episodes(hurdles_parties(n), 300, hurdles_pass) < limit);
+    assert!(episodes(std_parties(n), 300, std_pass) < limit);
+}
+
+fn bench_round(c: &mut Criterion) {
+    bench_floor(c);
+    let mut group = c.benchmark_group("starbarrier/round");
+    for n in [2usize, 4] {
+        sanity_check(n);
+        group.bench_with_input(BenchmarkId::new("gearset", n), &n, |b, &n| {
+            b.iter_custom(|iters| episodes(gearset(n, BusySpin::new()), iters, gearset_pass))
+        });
+        group.bench_with_input(BenchmarkId::new("gearset-yielding", n), &n, |b, &n| {
+            b.iter_custom(|iters| episodes(gearset(n, Yielding::new()), iters, gearset_pass))
+        });
+        group.bench_with_input(BenchmarkId::new("sense-reversing", n), &n, |b, &n| {
+            b.iter_custom(|iters| episodes(sense_reversing(n), iters, sense_pass))
+        });
+        group.bench_with_input(BenchmarkId::new("hurdles", n), &n, |b, &n| {
+            b.iter_custom(|iters| episodes(hurdles_parties(n), iters, hurdles_pass))
+        });
+        group.bench_with_input(BenchmarkId::new("std", n), &n, |b, &n| {
+            b.iter_custom(|iters| episodes(std_parties(n), iters, std_pass))
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = bench_round
+}
+criterion_main!(benches);
