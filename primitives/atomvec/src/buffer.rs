@@ -1,0 +1,161 @@
+//! One buffer of the double-buffered vector, the cell encoding, and the two migration steps
+//! every thread may help with: [`advance`] (freeze the old length, publish the new one) and
+//! [`copy_cell`] (freeze one old cell, copy it into the next buffer).
+//!
+//! # Cell encoding
+//!
+//! Every cell and every buffer's length is one `AtomicU64`:
+//!
+//! | bits 63..62 | meaning                                                              |
+//! |-------------|----------------------------------------------------------------------|
+//! | `00`        | a live value `v` in `0..=MAX_VALUE` (62 bits)                        |
+//! | `10`        | `FROZEN | v`: the value `v` has moved (or is moving) to `next`; immutable |
+//! | `01`, rest 0 | `PENDING`: a cell of a `next` buffer not yet copied from its predecessor |
+//!
+//! `PENDING` is never equal to a value (bit 62) nor to a frozen value (bit 63), so a copier's
+//! `compare_exchange(PENDING, v)` that arrives late always fails: a destination cell never
+//! returns to "empty" (hatrack's resurrection hazard). That needs both bits, hence 62-bit values.
+
+use gearset_sync::atomic::{
+    AtomicPtr, AtomicU64,
+    Ordering::{AcqRel, Acquire},
+};
+
+/// Set on an old cell (or old length) once its value has been frozen for migration.
+pub(crate) const FROZEN: u64 = 1 << 63;
+/// The content of a destination cell (or length) that no migrator has written yet.
+pub(crate) const PENDING: u64 = 1 << 62;
+/// The largest value a cell holds: values are 62-bit.
+pub(crate) const MASK: u64 = PENDING - 1;
+
+/// How a buffer's length follows from its predecessor's final (frozen) length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Plan {
+    /// The first buffer: its length is set at construction.
+    Initial,
+    /// `grow_to(n)` / `push`: the new length is `max(old, n)`.
+    AtLeast(u64),
+    /// `shrink_to(n)`: the new length is `min(old, n)`; cells at or above it are dropped.
+    AtMost(u64),
+}
+
+impl Plan {
+    /// The new length for a predecessor whose frozen length is `old`.
+    pub(crate) fn apply(self, old: u64) -> u64 {
+        match self {
+            Plan::Initial => old,
+            Plan::AtLeast(n) => old.max(n),
+            Plan::AtMost(n) => old.min(n),
+        }
+    }
+}
+
+/// A fixed-capacity array of cells plus its logical length.
+///
+/// Ownership: allocated by a resizer, published by its `next` CAS on the predecessor, made
+/// current by the thread whose `current` CAS wins, retired by that same thread, freed only at a
+/// quiescent point (`AtomicVec::reclaim`, `reclaim_quiescent`, drop).
+pub(crate) struct Buffer {
+    /// Encoded length. Written by `grow_to` in place (CAS, below `cells.len()`), frozen by the
+    /// migration that replaces this buffer, set from `PENDING` by the migration that fills it.
+    pub(crate) len: AtomicU64,
+    /// The buffer this one migrates into; null while no resize runs. Written once (CAS from
+    /// null) by the resizer that wins; read by every helper.
+    pub(crate) next: AtomicPtr<Buffer>,
+    /// How `len` is derived from the predecessor's frozen length. Immutable.
+    pub(crate) plan: Plan,
+    /// Link in the owner's retired stack. Written by the retiring thread before its push CAS.
+    pub(crate) retired_next: AtomicPtr<Buffer>,
+    /// The cells; `cells.len()` is the capacity. Cells below the predecessor's capacity start
+    /// `PENDING`, the others start at 0.
+    pub(crate) cells: Box<[AtomicU64]>,
+}
+
+impl Buffer {
+    /// Allocates a buffer of `capacity` cells, the first `pending` of them `PENDING`.
+    /// Returns `None` if the allocator refuses.
+    pub(crate) fn try_new(capacity: usize, pending: usize, len: u64, plan: Plan) -> Option<Self> {
+        let mut cells = Vec::new();
+        cells.try_reserve_exact(capacity).ok()?;
+        cells.extend((0..capacity).map(|i| AtomicU64::new(if i < pending { PENDING } else { 0 })));
+        Some(Self {
+            len: AtomicU64::new(len),
+            next: AtomicPtr::new(core::ptr::null_mut()),
+            plan,
+            retired_next: AtomicPtr::new(core::ptr::null_mut()),
+            cells: cells.into_boxed_slice(),
+        })
+    }
+
+    /// The capacity (number of cells).
+    pub(crate) fn capacity(&self) -> usize {
+        self.cells.len()
+    }
+}
+
+/// Migration step 1, run by every thread that finds anything of `old` frozen (or that wins or
+/// helps a resize): freeze `old.len` and publish `next.len = plan(frozen len)`. Returns `next`.
+///
+/// Cases (TLA+ `FetchOrFreezeLen`, `CasSetLen`):
+/// 1. `old.len` not yet frozen: this `fetch_or` freezes it; from now on no in-place `grow_to`
+///    can change it, so every helper computes the same new length.
+/// 2. already frozen: the `fetch_or` changes nothing and returns the same frozen length.
+/// 3. `next.len` already set (by another helper, or raised in place after the migration):
+///    the CAS from `PENDING` fails and is ignored.
+///
+/// # Safety
+///
+/// `old.next` must be non-null (some resizer published it), and both buffers must stay
+/// allocated for the borrow of `old` (the caller is inside an `AtomicVec` method: no
+/// quiescent point can pass).
+pub(crate) unsafe fn advance(old: &Buffer) -> &Buffer {
+    // Acquire: pairs with the AcqRel CAS that published `next` in `AtomicVec::resize`, so
+    // the new buffer's initial cells are visible. [TLA: FetchOrFreezeLen]
+    let next = old.next.load(Acquire);
+    debug_assert!(!next.is_null(), "advance on a buffer with no migration");
+    // SAFETY: non-null by the caller's contract; freed only at a quiescent point, and the
+    // caller is inside an `AtomicVec` method.
+    let next = unsafe { &*next };
+    // AcqRel: the Release half orders this freeze after our read of `next` (a thread that
+    // sees the frozen length also sees `next`); the Acquire half reads the final length
+    // written by in-place `grow_to` CASes. Pairs with those CASes and with the Acquire loads
+    // of `len` in every operation. [TLA: FetchOrFreezeLen]
+    let frozen = old.len.fetch_or(FROZEN, AcqRel) & MASK;
+    let new_len = next.plan.apply(frozen);
+    // AcqRel: Release publishes the new length to threads that read it with Acquire;
+    // failure (already set) needs no ordering beyond Acquire. [TLA: CasSetLen]
+    let _ = next.len.compare_exchange(PENDING, new_len, AcqRel, Acquire);
+    next
+}
+
+/// Migration step 2 for cell `i`: freeze `old.cells[i]` and copy its value into `next`.
+///
+/// Cases (TLA+ `FetchOrFreezeCell`, `CasCopyCell`; invariants `FrozenImmutable`, `NoLostUpdate`):
+/// 1. The cell is live: the `fetch_or` freezes it and returns the value every completed write
+///    left there. Writers are CAS loops that refuse frozen cells, so no write lands after this
+///    point: the frozen value is final.
+/// 2. The cell is already frozen: the `fetch_or` is a no-op and returns the same final value.
+/// 3. `next.cells[i]` is still `PENDING`: the CAS installs the value (or 0 for a cell that a
+///    shrink cuts off, so a later grow re-exposes 0, never a stale value).
+/// 4. `next.cells[i]` was already copied, written after the copy, or even frozen by a later
+///    migration: the CAS from `PENDING` fails, and this late copier overwrites nothing.
+///
+/// # Safety
+///
+/// As for [`advance`], and `advance(old)` must have returned (`next.len` is set).
+pub(crate) unsafe fn copy_cell(old: &Buffer, next: &Buffer, i: usize) {
+    let Some(cell) = old.cells.get(i) else { return };
+    // AcqRel: Acquire reads the last completed write (pairs with the AcqRel CAS in
+    // `AtomicVec::rmw`); Release makes the freeze carry that write on to whoever copies or
+    // reads the frozen value. [TLA: FetchOrFreezeCell]
+    let value = cell.fetch_or(FROZEN, AcqRel) & MASK;
+    let Some(dest) = next.cells.get(i) else {
+        return;
+    };
+    // Acquire: pairs with the AcqRel `fetch_or` that froze the length in `advance`.
+    let kept = next.plan.apply(old.len.load(Acquire) & MASK);
+    let value = if (i as u64) < kept { value } else { 0 };
+    // AcqRel: Release publishes the copied value (and, transitively, the writes it carries)
+    // to readers of `dest`, pairing with their Acquire loads. [TLA: CasCopyCell]
+    let _ = dest.compare_exchange(PENDING, value, AcqRel, Acquire);
+}

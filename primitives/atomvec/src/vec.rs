@@ -1,0 +1,709 @@
+//! [`AtomicVec`]: element operations, resizes and reclamation.
+
+use core::{fmt, ptr};
+
+use gearset_sync::atomic::{
+    AtomicPtr, AtomicUsize,
+    Ordering::{AcqRel, Acquire, Relaxed},
+};
+
+use crate::{
+    buffer::{Buffer, FROZEN, MASK, PENDING, Plan, advance, copy_cell},
+    error::{IndexError, ResizeError},
+};
+
+/// The largest value a cell can hold: `2^62 - 1`. Two bits of each 64-bit word encode the
+/// migration state (see the crate docs, "Trade-offs").
+pub const MAX_VALUE: u64 = MASK;
+
+/// The smallest capacity a migration allocates, so that early pushes do not migrate each time.
+/// 1 under a model checker, so that a `grow_to(2)` on a 1-cell vector allocates 2 cells (the
+/// TLA+ configs use the same capacities).
+const MIN_CAPACITY: usize = if gearset_sync::MODEL_CHECKED { 1 } else { 4 };
+
+/// A vector of 62-bit atomic cells that grows and shrinks while other threads read and write
+/// it, without locks and without losing a write. See the [crate docs](crate) for the algorithm.
+///
+/// Element operations take `&self` and are linearizable per cell. Indices at or above
+/// [`len`](Self::len) give [`IndexError`]; values above [`MAX_VALUE`] panic.
+pub struct AtomicVec {
+    /// The buffer element operations start from. Written only by the thread whose CAS
+    /// completes a migration; read (Acquire) by every operation.
+    current: AtomicPtr<Buffer>,
+    /// Head of the stack of retired buffers (Treiber push only; popped wholesale at a
+    /// quiescent point). Written by the thread that retires a buffer.
+    retired: AtomicPtr<Buffer>,
+    /// Total capacity (cells) of the retired buffers: the garbage bound is checked against it.
+    /// Statistics only, so `Relaxed`.
+    retired_cells: AtomicUsize,
+}
+
+// `Send` and `Sync` are automatic: every field is an atomic, and the buffers behind the
+// pointers hold only atomics (`Buffer` is itself `Send + Sync`).
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<AtomicVec>();
+    assert_send_sync::<Buffer>();
+};
+
+impl AtomicVec {
+    /// An empty vector with no capacity.
+    ///
+    /// ```
+    /// let v = gearset_atomvec::AtomicVec::new();
+    /// assert_eq!(v.len(), 0);
+    /// ```
+    pub fn new() -> Self {
+        Self::with_len(0)
+    }
+
+    /// A vector of `len` zeros.
+    ///
+    /// # Panics
+    ///
+    /// If the allocation fails or exceeds `isize::MAX` bytes (use
+    /// [`try_with_len`](Self::try_with_len) to get an error instead).
+    ///
+    /// ```
+    /// let v = gearset_atomvec::AtomicVec::with_len(3);
+    /// assert_eq!(v.get(2), Ok(0));
+    /// ```
+    pub fn with_len(len: usize) -> Self {
+        match Self::try_with_len(len) {
+            Ok(v) => v,
+            Err(e) => panic!("AtomicVec::with_len({len}): {e}"),
+        }
+    }
+
+    /// A vector of `len` zeros, or an error if it cannot be allocated.
+    ///
+    /// ```
+    /// use gearset_atomvec::{AtomicVec, ResizeError};
+    /// assert!(matches!(
+    ///     AtomicVec::try_with_len(usize::MAX),
+    ///     Err(ResizeError::CapacityOverflow { .. })
+    /// ));
+    /// ```
+    pub fn try_with_len(len: usize) -> Result<Self, ResizeError> {
+        let buffer = alloc(len, 0, len as u64, Plan::Initial)?;
+        Ok(Self {
+            current: AtomicPtr::new(Box::into_raw(Box::new(buffer))),
+            retired: AtomicPtr::new(ptr::null_mut()),
+            retired_cells: AtomicUsize::new(0),
+        })
+    }
+
+    /// The current length. It can change under the caller's feet: a concurrent
+    /// [`grow_to`](Self::grow_to) raises it, a concurrent [`shrink_to`](Self::shrink_to) lowers it.
+    ///
+    /// ```
+    /// let v = gearset_atomvec::AtomicVec::with_len(2);
+    /// assert_eq!(v.len(), 2);
+    /// ```
+    pub fn len(&self) -> usize {
+        let mut buf = self.load_current();
+        loop {
+            // Acquire: pairs with the CASes that set or raise `len` (`advance`, `grow_in_place`).
+            let len = buf.len.load(Acquire);
+            if len & FROZEN == 0 {
+                return len as usize;
+            }
+            // SAFETY: a frozen length means `next` is published; we are inside a method.
+            buf = unsafe { advance(buf) };
+        }
+    }
+
+    /// `true` if [`len`](Self::len) is 0 (at the moment of the call).
+    ///
+    /// ```
+    /// assert!(gearset_atomvec::AtomicVec::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The capacity of the current buffer: growing up to it needs no migration.
+    ///
+    /// ```
+    /// let v = gearset_atomvec::AtomicVec::with_len(5);
+    /// assert!(v.capacity() >= 5);
+    /// ```
+    pub fn capacity(&self) -> usize {
+        self.load_current().capacity()
+    }
+
+    /// Loads cell `index` (Acquire: it sees everything the thread that wrote the value did
+    /// before writing it).
+    ///
+    /// A single atomic load (plus the length check) when no migration runs.
+    ///
+    /// ```
+    /// let v = gearset_atomvec::AtomicVec::with_len(1);
+    /// assert_eq!(v.get(0), Ok(0));
+    /// assert_eq!(v.get(1).unwrap_err().index, 1);
+    /// ```
+    #[inline]
+    pub fn get(&self, index: usize) -> Result<u64, IndexError> {
+        // Fast path: no migration in sight (the common case); otherwise `access_slow`.
+        let buf = self.load_current();
+        // Acquire: pairs with the CASes that set or raise `len`.
+        let len = buf.len.load(Acquire);
+        if len & FROZEN == 0 && (index as u64) < len {
+            // Acquire: pairs with the AcqRel CAS of the last writer or copier of this cell.
+            let value = buf.cells[index].load(Acquire);
+            if value & (FROZEN | PENDING) == 0 {
+                return Ok(value);
+            }
+        }
+        self.access_slow(index, |_, value| Step::Done(value))
+    }
+
+    /// Stores `value` in cell `index` (Release).
+    ///
+    /// # Panics
+    ///
+    /// If `value > MAX_VALUE`.
+    ///
+    /// ```
+    /// let v = gearset_atomvec::AtomicVec::with_len(1);
+    /// v.store(0, 7).unwrap();
+    /// assert_eq!(v.get(0), Ok(7));
+    /// ```
+    pub fn store(&self, index: usize, value: u64) -> Result<(), IndexError> {
+        self.swap(index, value).map(drop)
+    }
+
+    /// Replaces cell `index` with `value` and returns the previous value (AcqRel).
+    ///
+    /// # Panics
+    ///
+    /// If `value > MAX_VALUE`.
+    ///
+    /// ```
+    /// let v = gearset_atomvec::AtomicVec::with_len(1);
+    /// assert_eq!(v.swap(0, 4), Ok(0));
+    /// assert_eq!(v.swap(0, 5), Ok(4));
+    /// ```
+    pub fn swap(&self, index: usize, value: u64) -> Result<u64, IndexError> {
+        check_value(value);
+        self.rmw(index, |_| Some(value))
+            .map(|r| r.unwrap_or_else(|v| v))
+    }
+
+    /// Adds `delta` to cell `index`, wrapping modulo `2^62`, and returns the previous value
+    /// (AcqRel).
+    ///
+    /// ```
+    /// let v = gearset_atomvec::AtomicVec::with_len(1);
+    /// assert_eq!(v.fetch_add(0, 3), Ok(0));
+    /// assert_eq!(v.fetch_add(0, gearset_atomvec::MAX_VALUE), Ok(3)); // wraps
+    /// assert_eq!(v.get(0), Ok(2));
+    /// ```
+    pub fn fetch_add(&self, index: usize, delta: u64) -> Result<u64, IndexError> {
+        self.rmw(index, |cur| Some(cur.wrapping_add(delta) & MASK))
+            .map(|r| r.unwrap_or_else(|v| v))
+    }
+
+    /// Subtracts `delta` from cell `index`, wrapping modulo `2^62`, and returns the previous
+    /// value (AcqRel).
+    ///
+    /// ```
+    /// let v = gearset_atomvec::AtomicVec::with_len(1);
+    /// v.fetch_sub(0, 1).unwrap();
+    /// assert_eq!(v.get(0), Ok(gearset_atomvec::MAX_VALUE));
+    /// ```
+    pub fn fetch_sub(&self, index: usize, delta: u64) -> Result<u64, IndexError> {
+        self.rmw(index, |cur| Some(cur.wrapping_sub(delta) & MASK))
+            .map(|r| r.unwrap_or_else(|v| v))
+    }
+
+    /// Stores `new` in cell `index` if it holds `current`. The inner result is std's:
+    /// `Ok(previous)` on success, `Err(actual)` on a mismatch. AcqRel on success, Acquire on
+    /// failure.
+    ///
+    /// # Panics
+    ///
+    /// If `new > MAX_VALUE`.
+    ///
+    /// ```
+    /// let v = gearset_atomvec::AtomicVec::with_len(1);
+    /// assert_eq!(v.compare_exchange(0, 0, 9), Ok(Ok(0)));
+    /// assert_eq!(v.compare_exchange(0, 0, 1), Ok(Err(9)));
+    /// ```
+    pub fn compare_exchange(
+        &self,
+        index: usize,
+        current: u64,
+        new: u64,
+    ) -> Result<Result<u64, u64>, IndexError> {
+        check_value(new);
+        self.rmw(index, |cur| (cur == current).then_some(new))
+    }
+
+    /// Appends `value` and returns its index. Amortized O(1): within capacity it is one CAS on
+    /// the length, then a [`store`](Self::store); a full buffer doubles by migration.
+    ///
+    /// Not atomic as a whole: a concurrent reader may see the new index holding 0 before
+    /// `value` lands, and a concurrent [`shrink_to`](Self::shrink_to) may remove it again.
+    ///
+    /// # Panics
+    ///
+    /// If `value > MAX_VALUE`.
+    ///
+    /// ```
+    /// let v = gearset_atomvec::AtomicVec::new();
+    /// assert_eq!(v.push(5), Ok(0));
+    /// assert_eq!(v.push(6), Ok(1));
+    /// assert_eq!(v.get(1), Ok(6));
+    /// ```
+    pub fn push(&self, value: u64) -> Result<usize, ResizeError> {
+        check_value(value);
+        let index = self.resize(Target::Push)?;
+        // A concurrent shrink may have removed `index` already: then the push is linearized
+        // before that shrink and its value is dropped with the cell.
+        let _ = self.store(index, value);
+        Ok(index)
+    }
+
+    /// Raises the length to at least `len`; new cells read 0. Returns the length afterwards.
+    /// Within capacity this is one CAS; otherwise a migration into a buffer of at least twice
+    /// the capacity (lock-free: concurrent operations help).
+    ///
+    /// ```
+    /// let v = gearset_atomvec::AtomicVec::new();
+    /// assert_eq!(v.grow_to(10), Ok(10));
+    /// assert_eq!(v.grow_to(3), Ok(10));
+    /// ```
+    pub fn grow_to(&self, len: usize) -> Result<usize, ResizeError> {
+        self.resize(Target::AtLeast(len))
+    }
+
+    /// Lowers the length to at most `len`, dropping the cells above it; a later
+    /// [`grow_to`](Self::grow_to) re-exposes them as 0. Always a migration (the cut cells must
+    /// be frozen so that no racing write survives in them). Returns the length afterwards.
+    ///
+    /// ```
+    /// let v = gearset_atomvec::AtomicVec::with_len(4);
+    /// v.store(3, 1).unwrap();
+    /// assert_eq!(v.shrink_to(2), Ok(2));
+    /// v.grow_to(4).unwrap();
+    /// assert_eq!(v.get(3), Ok(0));
+    /// ```
+    pub fn shrink_to(&self, len: usize) -> Result<usize, ResizeError> {
+        self.resize(Target::AtMost(len))
+    }
+
+    /// An iterator over the cells `0..len()` (as of the call), each read with [`get`](Self::get).
+    /// Per-cell linearizable, not an atomic snapshot of the whole vector; it stops early if a
+    /// shrink removes the remaining cells.
+    ///
+    /// ```
+    /// let v = gearset_atomvec::AtomicVec::with_len(3);
+    /// v.store(1, 2).unwrap();
+    /// assert_eq!(v.snapshot().collect::<Vec<_>>(), [0, 2, 0]);
+    /// ```
+    pub fn snapshot(&self) -> Snapshot<'_> {
+        Snapshot {
+            vec: self,
+            next: 0,
+            end: self.len(),
+        }
+    }
+
+    /// Capacity, in cells, of the retired buffers still allocated. At most twice the larger of
+    /// the live capacity before and after the last resize (or 64 cells): a resize that would
+    /// exceed that returns [`ResizeError::ReclaimNeeded`].
+    ///
+    /// ```
+    /// let mut v = gearset_atomvec::AtomicVec::with_len(4);
+    /// v.grow_to(100).unwrap();
+    /// assert_eq!(v.retired_cells(), 4);
+    /// v.reclaim();
+    /// assert_eq!(v.retired_cells(), 0);
+    /// ```
+    pub fn retired_cells(&self) -> usize {
+        self.retired_cells.load(Relaxed)
+    }
+
+    /// Frees every retired buffer. `&mut self` is the grace period: no other thread can be
+    /// inside a method.
+    ///
+    /// ```
+    /// let mut v = gearset_atomvec::AtomicVec::new();
+    /// v.push(1).unwrap();
+    /// v.reclaim();
+    /// assert_eq!(v.get(0), Ok(1));
+    /// ```
+    pub fn reclaim(&mut self) {
+        // SAFETY: `&mut self` excludes every other access.
+        unsafe { self.reclaim_quiescent() }
+    }
+
+    /// Frees every retired buffer through a shared reference, at a quiescent point the caller
+    /// knows of (a scheduler between frames, after all workers passed a barrier).
+    ///
+    /// # Safety
+    ///
+    /// No other thread may be inside a method of this vector, or hold a [`Snapshot`] of it,
+    /// for the duration of the call; and their earlier calls must happen-before this one
+    /// (a barrier or a join provides both).
+    ///
+    /// ```
+    /// let v = gearset_atomvec::AtomicVec::with_len(1);
+    /// v.grow_to(64).unwrap();
+    /// // SAFETY: single-threaded; no other access exists.
+    /// unsafe { v.reclaim_quiescent() };
+    /// assert_eq!(v.retired_cells(), 0);
+    /// ```
+    pub unsafe fn reclaim_quiescent(&self) {
+        // Acquire: pairs with the AcqRel push CAS in `retire`, so the list links are visible.
+        let mut head = self.retired.swap(ptr::null_mut(), AcqRel);
+        while !head.is_null() {
+            // SAFETY: retired buffers came from `Box::into_raw`, sit on the stack exactly once,
+            // and by the caller's promise no thread can still reach them.
+            let buffer = unsafe { Box::from_raw(head) };
+            head = buffer.retired_next.load(Relaxed);
+            self.retired_cells.fetch_sub(buffer.capacity(), Relaxed);
+        }
+    }
+
+    /// The current buffer.
+    fn load_current(&self) -> &Buffer {
+        // Acquire: pairs with the AcqRel CAS in `finish_migration` that installed it, so its
+        // cells (all copied) and its length are visible.
+        let p = self.current.load(Acquire);
+        // SAFETY: `current` is never null and is freed only by drop or at a quiescent point.
+        unsafe { &*p }
+    }
+
+    /// The read-modify-write core. `f(current)` returns the new value, or `None` to fail with
+    /// `Err(current)` without writing.
+    ///
+    /// Cases for a cell (TLA+ `CasCell`, invariant `FrozenImmutable`):
+    /// 1. live value: CAS it; on contention reload and retry. A success is linearized at the
+    ///    CAS, which precedes any freeze of the cell, so the migration copies its effect.
+    /// 2. frozen: a migration owns the value. Help it (`advance`, then this cell is copied on
+    ///    the next turn, case 3) and retry in `next`: one CAS never lands on a frozen cell, so
+    ///    no write is lost (Click's late-arriving writer).
+    /// 3. `PENDING` (only in a buffer reached by `advance`): copy this one cell from the
+    ///    predecessor, then retry. That is the helping that keeps writers lock-free.
+    #[inline]
+    fn rmw(
+        &self,
+        index: usize,
+        f: impl Fn(u64) -> Option<u64>,
+    ) -> Result<Result<u64, u64>, IndexError> {
+        // Fast path: one load and one CAS when no migration is in sight and nobody races us;
+        // the same steps as the first turn of `rmw_slow`.
+        let buf = self.load_current();
+        // Acquire: pairs with the CASes that set or raise `len`.
+        let len = buf.len.load(Acquire);
+        if len & FROZEN == 0 && (index as u64) < len {
+            let cell = &buf.cells[index];
+            // Acquire: pairs with the AcqRel CAS of the last writer or copier of this cell.
+            let cur = cell.load(Acquire);
+            if cur & (FROZEN | PENDING) == 0 {
+                let Some(new) = f(cur) else {
+                    return Ok(Err(cur));
+                };
+                // AcqRel/Acquire: as in `rmw_slow`. [TLA: CasCell]
+                if cell.compare_exchange(cur, new, AcqRel, Acquire).is_ok() {
+                    return Ok(Ok(cur));
+                }
+            }
+        }
+        self.rmw_slow(index, f)
+    }
+
+    /// The general read-modify-write loop: follows and helps migrations, retries on contention.
+    #[inline(never)]
+    fn rmw_slow(
+        &self,
+        index: usize,
+        f: impl Fn(u64) -> Option<u64>,
+    ) -> Result<Result<u64, u64>, IndexError> {
+        self.access_slow(index, |cell, mut cur| {
+            loop {
+                let Some(new) = f(cur) else {
+                    return Step::Done(Err(cur));
+                };
+                // AcqRel: Release publishes this write (to readers and to the migrator's freezing
+                // `fetch_or`); Acquire orders it after the write it replaces. Failure: Acquire,
+                // to re-inspect the new state. [TLA: CasCell]
+                match cell.compare_exchange_weak(cur, new, AcqRel, Acquire) {
+                    Ok(prev) => return Step::Done(Ok(prev)),
+                    Err(actual) if actual & (FROZEN | PENDING) != 0 => return Step::Retry,
+                    Err(actual) => cur = actual,
+                }
+            }
+        })
+    }
+
+    /// Finds cell `index` (following and helping migrations) and runs `op` on it with its live
+    /// value. `op` returns `Step::Retry` when it finds the cell frozen or pending. The general
+    /// path of every element operation (the fast paths in `get` and `rmw` inline its first turn).
+    #[inline(never)]
+    fn access_slow<R>(
+        &self,
+        index: usize,
+        mut op: impl FnMut(&gearset_sync::atomic::AtomicU64, u64) -> Step<R>,
+    ) -> Result<R, IndexError> {
+        let mut prev: Option<&Buffer> = None;
+        let mut buf = self.load_current();
+        loop {
+            // Acquire: pairs with the CASes that set or raise `len`.
+            let len = buf.len.load(Acquire);
+            if len & FROZEN != 0 {
+                // SAFETY: frozen length means `next` is published; we are inside a method.
+                let next = unsafe { advance(buf) };
+                (prev, buf) = (Some(buf), next);
+                continue;
+            }
+            if index as u64 >= len {
+                return Err(IndexError {
+                    index,
+                    len: len as usize,
+                });
+            }
+            let cell = &buf.cells[index];
+            // Acquire: pairs with the AcqRel CAS of the last writer or copier of this cell.
+            let value = cell.load(Acquire);
+            if value & FROZEN != 0 {
+                // SAFETY: as above (a frozen cell implies a published `next`).
+                let next = unsafe { advance(buf) };
+                (prev, buf) = (Some(buf), next);
+            } else if value == PENDING {
+                let old = prev.expect("PENDING cells only exist in a buffer reached by advance");
+                // SAFETY: `advance(old)` returned `buf`; both live while we are in a method.
+                unsafe { copy_cell(old, buf, index) };
+            } else if let Step::Done(r) = op(cell, value) {
+                return Ok(r);
+            }
+        }
+    }
+
+    /// Resize driver: in place when the capacity allows, otherwise by migration.
+    fn resize(&self, target: Target) -> Result<usize, ResizeError> {
+        let mut buf = self.load_current();
+        loop {
+            // Acquire: pairs with the CASes that set or raise `len`.
+            let len = buf.len.load(Acquire);
+            if len & FROZEN != 0 {
+                buf = self.finish_migration(buf);
+                continue;
+            }
+            let (len, cap) = (len as usize, buf.capacity());
+            let plan = match target {
+                Target::AtLeast(n) if n <= len => return Ok(len),
+                Target::AtMost(n) if n >= len => return Ok(len),
+                Target::AtLeast(_) | Target::Push if target.new_len(len) <= cap => {
+                    let new = target.new_len(len);
+                    // AcqRel: Release publishes the longer length (the new cells are already
+                    // zero); Acquire pairs with earlier length CASes. Fails if a migration
+                    // froze the length or another grower won. [TLA: StartResize, in-place branch]
+                    match buf
+                        .len
+                        .compare_exchange(len as u64, new as u64, AcqRel, Acquire)
+                    {
+                        Ok(_) => return Ok(if target == Target::Push { len } else { new }),
+                        Err(_) => continue,
+                    }
+                }
+                Target::AtLeast(n) => Plan::AtLeast(n as u64),
+                // A push migrates for capacity only; the index is claimed in place afterwards.
+                Target::Push => Plan::AtLeast(len as u64),
+                Target::AtMost(n) => Plan::AtMost(n as u64),
+            };
+            let new_cap = match plan {
+                Plan::AtMost(n) => (n as usize).max(MIN_CAPACITY),
+                _ => target
+                    .new_len(len)
+                    .max(cap.saturating_mul(2))
+                    .max(MIN_CAPACITY),
+            };
+            check_capacity(new_cap)?;
+            self.check_garbage(cap, new_cap)?;
+            let next = Box::into_raw(Box::new(alloc(new_cap, cap, PENDING, plan)?));
+            // AcqRel: Release publishes the new buffer's initial cells to every helper's
+            // Acquire load of `next` (in `advance`). [TLA: StartResize]
+            if let Err(_other) = buf
+                .next
+                .compare_exchange(ptr::null_mut(), next, AcqRel, Acquire)
+            {
+                // SAFETY: `next` was never published; we own it.
+                drop(unsafe { Box::from_raw(next) });
+            }
+            buf = self.finish_migration(buf);
+        }
+    }
+
+    /// Refuses a migration whose retired garbage would exceed twice the live capacity.
+    fn check_garbage(&self, old_cap: usize, new_cap: usize) -> Result<(), ResizeError> {
+        let retired = self.retired_cells.load(Relaxed);
+        let bound = old_cap.max(new_cap).max(64).saturating_mul(2);
+        if retired.saturating_add(old_cap) > bound {
+            return Err(ResizeError::ReclaimNeeded { retired });
+        }
+        Ok(())
+    }
+
+    /// Completes the migration out of `old` (whoever started it): freeze the length, freeze and
+    /// copy every cell, swing `current`, retire `old`. Returns the next buffer.
+    ///
+    /// Lock-free: every step is a single RMW that succeeds or finds the work done, so a stalled
+    /// helper never blocks another. After this thread's own sweep every destination cell has
+    /// left `PENDING`, so swinging `current` cannot expose an uncopied cell (`InstallAfterCopy`).
+    #[inline(never)]
+    fn finish_migration<'a>(&'a self, old: &'a Buffer) -> &'a Buffer {
+        // SAFETY: called only when `old.len` is frozen or our `next` CAS ran: `next` is
+        // published. We are inside a method, so neither buffer is freed.
+        let next = unsafe { advance(old) };
+        for i in 0..old.capacity() {
+            // SAFETY: `advance(old)` returned `next`.
+            unsafe { copy_cell(old, next, i) };
+        }
+        // The raw pointers come from the atomics, not from the references, so they keep the
+        // provenance of `Box::into_raw` that `reclaim` needs to free them.
+        // Relaxed: `advance` already read `next` with Acquire; this re-reads the same pointer.
+        let next_ptr = old.next.load(Relaxed);
+        // AcqRel: Release publishes the completed buffer to `load_current`'s Acquire; Acquire
+        // on failure pairs with the winner. [TLA: CasSwingCurrent]
+        let swung =
+            self.current
+                .compare_exchange(ptr::from_ref(old).cast_mut(), next_ptr, AcqRel, Acquire);
+        if let Ok(old_ptr) = swung {
+            self.retire(old_ptr);
+        }
+        next
+    }
+
+    /// Pushes `old` on the retired stack (exactly once: only the `current` CAS winner calls it).
+    fn retire(&self, old: *mut Buffer) {
+        // SAFETY: `old` is retired, not freed; we are inside a method.
+        let buffer = unsafe { &*old };
+        self.retired_cells.fetch_add(buffer.capacity(), Relaxed);
+        // Relaxed: the first guess; the CAS below validates it.
+        let mut head = self.retired.load(Relaxed);
+        loop {
+            // Relaxed: published by the Release half of the CAS below.
+            buffer.retired_next.store(head, Relaxed);
+            // AcqRel: Release publishes the link; pairs with the swap in `reclaim_quiescent`.
+            match self
+                .retired
+                .compare_exchange_weak(head, old, AcqRel, Relaxed)
+            {
+                Ok(_) => return,
+                Err(actual) => head = actual,
+            }
+        }
+    }
+}
+
+impl Default for AtomicVec {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for AtomicVec {
+    fn drop(&mut self) {
+        self.reclaim();
+        // Relaxed: `&mut self` already orders every earlier access.
+        let mut p = self.current.load(Relaxed);
+        while !p.is_null() {
+            // SAFETY: `current` and any unfinished `next` chain (a resizer that panicked
+            // mid-migration) are owned by the vector and unreachable from the retired stack.
+            let buffer = unsafe { Box::from_raw(p) };
+            p = buffer.next.load(Relaxed);
+        }
+    }
+}
+
+impl fmt::Debug for AtomicVec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AtomicVec")
+            .field("len", &self.len())
+            .field("capacity", &self.capacity())
+            .field("retired_cells", &self.retired_cells())
+            .finish()
+    }
+}
+
+/// What `access`'s operation wants next.
+enum Step<R> {
+    Done(R),
+    Retry,
+}
+
+/// A resize request.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Target {
+    AtLeast(usize),
+    AtMost(usize),
+    Push,
+}
+
+impl Target {
+    fn new_len(self, len: usize) -> usize {
+        match self {
+            Target::AtLeast(n) => n.max(len),
+            Target::AtMost(n) => n.min(len),
+            Target::Push => len + 1,
+        }
+    }
+}
+
+/// Allocates a buffer, failing cleanly beyond `isize::MAX` bytes or on allocator refusal.
+fn alloc(capacity: usize, pending: usize, len: u64, plan: Plan) -> Result<Buffer, ResizeError> {
+    check_capacity(capacity)?;
+    Buffer::try_new(capacity, pending, len, plan).ok_or(ResizeError::AllocFailed { capacity })
+}
+
+/// `CapacityOverflow` beyond `isize::MAX` bytes (or `2^62` cells, the encodable length).
+fn check_capacity(capacity: usize) -> Result<(), ResizeError> {
+    let too_big = core::alloc::Layout::array::<u64>(capacity).is_err() || capacity as u64 > MASK;
+    if too_big {
+        return Err(ResizeError::CapacityOverflow {
+            requested: capacity,
+        });
+    }
+    Ok(())
+}
+
+#[track_caller]
+fn check_value(value: u64) {
+    assert!(
+        value <= MAX_VALUE,
+        "AtomicVec value {value} exceeds MAX_VALUE (2^62 - 1)"
+    );
+}
+
+/// Iterator returned by [`AtomicVec::snapshot`]: reads each cell once, in index order.
+///
+/// ```
+/// let v = gearset_atomvec::AtomicVec::with_len(2);
+/// assert_eq!(v.snapshot().sum::<u64>(), 0);
+/// ```
+#[derive(Debug)]
+pub struct Snapshot<'a> {
+    vec: &'a AtomicVec,
+    next: usize,
+    end: usize,
+}
+
+impl Iterator for Snapshot<'_> {
+    type Item = u64;
+
+    fn next(&mut self) -> Option<u64> {
+        if self.next >= self.end {
+            return None;
+        }
+        let value = self.vec.get(self.next).ok();
+        self.next = if value.is_some() {
+            self.next + 1
+        } else {
+            self.end
+        };
+        value
+    }
+}
