@@ -1,0 +1,240 @@
+//! Building a tree, and the shared handles: [`Injector`] for threads outside the tree and
+//! [`Stealer`] for one queue.
+
+use gearset_sync::{Arc, MODEL_CHECKED};
+
+use crate::{
+    Topology, Worker,
+    frames::{Frame, FrameQueue},
+    tree::Shared,
+};
+
+/// How a tree is sized and how many workers it gets.
+///
+/// ```
+/// use gearset_hqueue::{Config, Placement};
+/// let c = Config::default();
+/// assert_eq!((c.leaf_capacity, c.max_batch, c.placement), (256, 32, Placement::PerCore));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    /// Items a leaf queue holds before a push spills half of them upward (tokio uses 256).
+    /// A shared level holds `leaf_capacity ×` the leaves under it; the root is unbounded.
+    /// At least 2.
+    pub leaf_capacity: usize,
+    /// The most items one climb takes from a queue (crossbeam-deque's `MAX_BATCH` is 32).
+    /// At least 1.
+    pub max_batch: usize,
+    /// One worker per leaf (core) or per PU.
+    pub placement: Placement,
+    /// Whether [`Worker::pop`] first takes from a shared queue on its path to the root that
+    /// holds a lower frame than its leaf (a few relaxed loads per pop). Off: pure locality,
+    /// and frames spilled or injected wait until the leaf runs empty.
+    pub priority_check: bool,
+}
+
+/// How many [`Worker`]s a tree hands out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Placement {
+    /// One worker per leaf (core); it pins to all the core's PUs.
+    PerCore,
+    /// One worker per PU; the hyperthreads of a core share its leaf queue.
+    PerPu,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        // Under a model checker: tiny queues, so a few items exercise spills and batches.
+        let (leaf_capacity, max_batch) = if MODEL_CHECKED { (2, 2) } else { (256, 32) };
+        Self {
+            leaf_capacity,
+            max_batch,
+            placement: Placement::PerCore,
+            priority_check: true,
+        }
+    }
+}
+
+/// Builds the queue tree for `topology` and returns the injector and the workers, in leaf
+/// order (with [`Placement::PerPu`], the PUs of leaf 0 first).
+///
+/// Panics if `config.leaf_capacity < 2` or `config.max_batch == 0`.
+///
+/// ```
+/// use gearset_hqueue::{Config, Placement, Topology};
+/// let t = Topology::synthetic("numa:2 l3:2 core:4 pu:2")?;
+/// let config = Config { placement: Placement::PerPu, ..Config::default() };
+/// let (injector, workers) = gearset_hqueue::new::<u64>(t, config);
+/// assert_eq!(workers.len(), 32);
+/// assert_eq!(injector.topology().leaf_count(), 16);
+/// # Ok::<(), gearset_hqueue::ParseError>(())
+/// ```
+pub fn new<T>(topology: Topology, config: Config) -> (Injector<T>, Vec<Worker<T>>) {
+    assert!(
+        config.leaf_capacity >= 2,
+        "leaf_capacity must be at least 2"
+    );
+    assert!(config.max_batch >= 1, "max_batch must be at least 1");
+    let shared = Arc::new(Shared::new(topology, config));
+    let mut workers = Vec::new();
+    for leaf in 0..shared.topology.leaf_count() {
+        let cpus = shared.topology.leaf_cpus(leaf);
+        match config.placement {
+            Placement::PerCore => workers.push(Worker::new(Arc::clone(&shared), leaf, cpus.into())),
+            Placement::PerPu => workers.extend(
+                cpus.iter()
+                    .map(|&cpu| Worker::new(Arc::clone(&shared), leaf, Box::new([cpu]))),
+            ),
+        }
+    }
+    (Injector { shared }, workers)
+}
+
+/// Pushes items into the tree from threads that own no leaf, into the root queue, from which
+/// any worker takes batches when its nearer queues are empty.
+///
+/// `Clone + Send + Sync` (for `T: Send`).
+///
+/// ```
+/// use gearset_hqueue::{Config, Topology};
+/// let (injector, mut workers) =
+///     gearset_hqueue::new::<u32>(Topology::synthetic("core:2")?, Config::default());
+/// let outside = gearset_sync::thread::spawn(move || injector.push(5, 50));
+/// outside.join().unwrap();
+/// assert_eq!(workers[1].pop(), Some((5, 50)));
+/// # Ok::<(), gearset_hqueue::ParseError>(())
+/// ```
+pub struct Injector<T> {
+    shared: Arc<Shared<T>>,
+}
+
+impl<T> Injector<T> {
+    /// Pushes `item` at frame `frame` into the root queue.
+    pub fn push(&self, frame: Frame, item: T) {
+        self.shared.queues[self.shared.root].with(|q| q.push(frame, item));
+    }
+
+    /// The topology the tree was built from.
+    pub fn topology(&self) -> &crate::Topology {
+        &self.shared.topology
+    }
+
+    /// The configuration the tree was built with.
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// The items in all queues, from the length hints: exact when no thread is pushing or
+    /// popping, otherwise a snapshot of no particular instant.
+    ///
+    /// ```
+    /// # let t = gearset_hqueue::Topology::synthetic("core:2")?;
+    /// let (injector, mut workers) = gearset_hqueue::new::<u8>(t, Default::default());
+    /// injector.push(0, 1);
+    /// workers[0].push(0, 2);
+    /// assert_eq!(injector.len(), 2);
+    /// # Ok::<(), gearset_hqueue::ParseError>(())
+    /// ```
+    pub fn len(&self) -> usize {
+        self.shared.queues.iter().map(|q| q.len_hint()).sum()
+    }
+
+    /// Whether [`Injector::len`] is 0 (with the same caveat).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A stealer of leaf `leaf`'s queue. Panics if `leaf` is out of range.
+    pub fn stealer(&self, leaf: usize) -> Stealer<T> {
+        Stealer::new(Arc::clone(&self.shared), self.shared.leaves[leaf].queue)
+    }
+}
+
+impl<T> Clone for Injector<T> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<T> core::fmt::Debug for Injector<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Injector")
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Takes items from one queue of the tree, from any thread: the oldest item of the lowest
+/// frame, or a batch. `Clone + Send + Sync` (for `T: Send`).
+///
+/// ```
+/// use gearset_hqueue::{Config, Topology};
+/// let (injector, mut workers) =
+///     gearset_hqueue::new::<u64>(Topology::synthetic("core:2")?, Config::default());
+/// for i in 0..4 {
+///     workers[0].push(i, i);
+/// }
+/// let stealer = injector.stealer(0);
+/// assert_eq!(stealer.steal(), Some((0, 0)));
+/// assert_eq!(stealer.steal_batch_and_pop(&mut workers[1]), Some((1, 1)));
+/// assert_eq!(workers[1].pop_local(), Some((2, 2))); // the batch was half of 3 items
+/// # Ok::<(), gearset_hqueue::ParseError>(())
+/// ```
+pub struct Stealer<T> {
+    shared: Arc<Shared<T>>,
+    queue: usize,
+}
+
+impl<T> Stealer<T> {
+    pub(crate) fn new(shared: Arc<Shared<T>>, queue: usize) -> Self {
+        Self { shared, queue }
+    }
+
+    /// Takes the oldest item of the lowest frame, if any. Returns `None` without locking when
+    /// the queue's length hint reads 0 (it may lag a concurrent push by the owner).
+    pub fn steal(&self) -> Option<(Frame, T)> {
+        let q = &self.shared.queues[self.queue];
+        if q.looks_empty() {
+            return None;
+        }
+        q.with(FrameQueue::pop_oldest)
+    }
+
+    /// Takes half the queue's items (lowest frames first, at most `max_batch`), returns the
+    /// first and pushes the rest onto `dest`'s leaf queue. Not counted in `dest`'s statistics
+    /// (they count the worker's own climbs).
+    ///
+    /// Panics if `dest` belongs to another tree.
+    pub fn steal_batch_and_pop(&self, dest: &mut Worker<T>) -> Option<(Frame, T)> {
+        let dest_queue = dest.leaf_queue_in(&self.shared);
+        let max = self.shared.config.max_batch;
+        let mut batch = Vec::new();
+        self.shared.queues[self.queue]
+            .with(|q| q.take_lowest(q.len().div_ceil(2).min(max), &mut batch));
+        let mut batch = batch.into_iter();
+        let first = batch.next()?;
+        dest_queue.with(|q| batch.for_each(|(f, x)| q.push(f, x)));
+        Some(first)
+    }
+
+    /// Whether the queue's length hint reads 0 (it may lag concurrent pushes and pops).
+    pub fn is_empty(&self) -> bool {
+        self.shared.queues[self.queue].looks_empty()
+    }
+}
+
+impl<T> Clone for Stealer<T> {
+    fn clone(&self) -> Self {
+        Self::new(Arc::clone(&self.shared), self.queue)
+    }
+}
+
+impl<T> core::fmt::Debug for Stealer<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Stealer")
+            .field("queue", &self.queue)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,254 @@
+//! The queue tree: one locked [`FrameQueue`] per leaf and per shared level, and, for each leaf,
+//! the order in which its worker searches the others (its *rings*).
+//!
+//! # Which topology nodes get a queue
+//!
+//! Every leaf (core), the root (machine, where the injector pushes), and every node above the
+//! leaves with two or more children. A node with a single child covers the same CPUs as that
+//! child, so a queue there would only add a lock to every climb; PUs share their core's queue.
+//!
+//! # Rings
+//!
+//! For a leaf `L` with queued ancestors `A1` (nearest) … `Ak` (the root), ring `i` is
+//! `Ai`'s own queue followed by every queue in `Ai`'s subtree that is not in `A(i-1)`'s
+//! (with `A0 = L`): exactly the queues whose nearest common ancestor with `L` is `Ai`. A worker
+//! searches ring 1 completely before ring 2, and so on (`[TLA: NearestFirst]`).
+
+use gearset_sync::{
+    CachePadded, Mutex, MutexGuard,
+    atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed},
+};
+
+use crate::{Config, LevelKind, Topology, frames::FrameQueue};
+
+/// One queue of the tree.
+#[derive(Debug)]
+pub(crate) struct Queue<T> {
+    /// The items. Locked by whoever pushes, pops, steals or spills here.
+    items: Mutex<FrameQueue<T>>,
+    /// Length hint: written only while `items` is locked, read without the lock by climbing
+    /// workers to skip empty queues. May be stale (see `looks_empty`).
+    len: AtomicUsize,
+    /// Lowest-frame hint (`u64::MAX` when empty): written with `len`, read by the priority
+    /// check of `Worker::pop`.
+    min: AtomicU64,
+    /// Soft bound: a push beyond it spills (leaves) or goes further up (shared levels).
+    pub(crate) capacity: usize,
+}
+
+impl<T> Queue<T> {
+    fn new(capacity: usize) -> Self {
+        Self {
+            items: Mutex::new(FrameQueue::default()),
+            len: AtomicUsize::new(0),
+            min: AtomicU64::new(u64::MAX),
+            capacity,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, FrameQueue<T>> {
+        // A panic while the lock is held cannot leave a FrameQueue half-updated in a way that
+        // loses items (every method moves items one at a time and fixes `len` as it goes), so
+        // a poisoned lock is taken over rather than propagated.
+        match self.items.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Runs `f` on the locked items and refreshes the length hint before unlocking.
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut FrameQueue<T>) -> R) -> R {
+        let mut items = self.lock();
+        let out = f(&mut items);
+        // Relaxed: a hint only. The items themselves are published by the mutex (unlock is a
+        // Release, lock an Acquire); the hint lets a climbing worker skip a lock. [TLA: none,
+        // the spec reads the queue itself]
+        self.len.store(items.len(), Relaxed);
+        // Relaxed: a hint, as `len` above.
+        self.min
+            .store(items.min_frame().unwrap_or(u64::MAX), Relaxed);
+        out
+    }
+
+    /// Whether the hint says empty. A stale `true` makes a climb skip a queue that just got
+    /// items (the next climb sees them: the store above is eventually visible); a stale
+    /// `false` costs one lock of an empty queue.
+    pub(crate) fn looks_empty(&self) -> bool {
+        // Relaxed: pairs with nothing; see `with`. Coherence guarantees a worker never reads
+        // an older value than one it has already seen, so its own pushes are always visible.
+        self.len.load(Relaxed) == 0
+    }
+
+    /// The lowest frame by the hint, `u64::MAX` if empty; may be stale as `looks_empty`.
+    pub(crate) fn min_hint(&self) -> u64 {
+        // Relaxed: a hint; see `with`.
+        self.min.load(Relaxed)
+    }
+
+    pub(crate) fn len_hint(&self) -> usize {
+        // Relaxed: an approximate count for statistics; see `with`.
+        self.len.load(Relaxed)
+    }
+}
+
+/// The queues a leaf's worker searches at one distance.
+#[derive(Debug)]
+pub(crate) struct Ring {
+    /// The shared-level queue of the nearest common ancestor (spills go here).
+    pub(crate) ancestor: usize,
+    /// The other queues at this distance, in tree order (a search starts at a rotating index).
+    pub(crate) others: Box<[usize]>,
+    /// The kind of the common ancestor.
+    pub(crate) level: LevelKind,
+    /// Whether items taken here come from another NUMA node.
+    pub(crate) crosses_numa: bool,
+}
+
+/// One leaf's queue and rings.
+#[derive(Debug)]
+pub(crate) struct LeafPlan {
+    pub(crate) queue: usize,
+    pub(crate) rings: Box<[Ring]>,
+}
+
+/// Everything the handles share.
+#[derive(Debug)]
+pub(crate) struct Shared<T> {
+    pub(crate) queues: Box<[CachePadded<Queue<T>>]>,
+    pub(crate) leaves: Box<[LeafPlan]>,
+    pub(crate) root: usize,
+    pub(crate) topology: Topology,
+    pub(crate) config: Config,
+}
+
+impl<T> Shared<T> {
+    pub(crate) fn new(topology: Topology, config: Config) -> Self {
+        let queued = queued_nodes(&topology);
+        let mut queue_of = vec![usize::MAX; topology.nodes.len()];
+        let mut queues = Vec::new();
+        for (id, &n) in queued.iter().enumerate() {
+            queue_of[n] = id;
+            let capacity = match n {
+                0 => usize::MAX,
+                _ => config.leaf_capacity * leaves_under(&topology, n),
+            };
+            queues.push(CachePadded::new(Queue::new(capacity)));
+        }
+        let leaves = (0..topology.leaf_count())
+            .map(|leaf| plan(&topology, &queued, &queue_of, leaf))
+            .collect();
+        Self {
+            queues: queues.into(),
+            leaves,
+            root: queue_of[0],
+            topology,
+            config,
+        }
+    }
+
+    pub(crate) fn leaf_queue(&self, leaf: usize) -> &Queue<T> {
+        &self.queues[self.leaves[leaf].queue]
+    }
+}
+
+/// Topology nodes that get a queue, in preorder (so the root is queue 0).
+fn queued_nodes(t: &Topology) -> Vec<usize> {
+    let mut above = vec![false; t.nodes.len()];
+    for &leaf in &t.leaves {
+        for a in t.ancestors(leaf).skip(1) {
+            above[a] = true;
+        }
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![0];
+    while let Some(n) = stack.pop() {
+        let is_leaf = t.leaves.contains(&n);
+        if n == 0 || is_leaf || (above[n] && t.nodes[n].children.len() >= 2) {
+            out.push(n);
+        }
+        stack.extend(t.nodes[n].children.iter().rev());
+    }
+    out
+}
+
+fn leaves_under(t: &Topology, n: usize) -> usize {
+    t.leaves.iter().filter(|&&l| t.is_within(l, n)).count()
+}
+
+fn plan(t: &Topology, queued: &[usize], queue_of: &[usize], leaf: usize) -> LeafPlan {
+    let leaf_node = t.leaves[leaf];
+    let numa = t
+        .ancestors(leaf_node)
+        .find(|&n| t.nodes[n].kind == LevelKind::Numa);
+    let mut rings = Vec::new();
+    let mut prev = leaf_node;
+    for a in t
+        .ancestors(leaf_node)
+        .skip(1)
+        .filter(|&a| queue_of[a] != usize::MAX)
+    {
+        let others = queued
+            .iter()
+            .filter(|&&q| q != a && t.is_within(q, a) && !t.is_within(q, prev))
+            .map(|&q| queue_of[q])
+            .collect();
+        rings.push(Ring {
+            ancestor: queue_of[a],
+            others,
+            level: t.nodes[a].kind,
+            crosses_numa: numa.is_some_and(|m| m != a && t.is_within(m, a)),
+        });
+        prev = a;
+    }
+    LeafPlan {
+        queue: queue_of[leaf_node],
+        rings: rings.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rings_cover_every_other_queue_once_nearest_first() {
+        let t = Topology::synthetic("numa:2 l3:2 core:2 pu:2").unwrap();
+        let s: Shared<u32> = Shared::new(t, Config::default());
+        // root + 2 numa + 4 l3 + 8 cores
+        assert_eq!(s.queues.len(), 15);
+        let plan = &s.leaves[0];
+        let kinds: Vec<_> = plan
+            .rings
+            .iter()
+            .map(|r| (r.level, r.crosses_numa))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (LevelKind::Cache(3), false),
+                (LevelKind::Numa, false),
+                (LevelKind::Machine, true)
+            ]
+        );
+        let mut seen: Vec<usize> = plan
+            .rings
+            .iter()
+            .flat_map(|r| core::iter::once(r.ancestor).chain(r.others.iter().copied()))
+            .chain([plan.queue])
+            .collect();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..15).collect::<Vec<_>>());
+        assert_eq!(plan.rings[0].others.len(), 1);
+    }
+
+    #[test]
+    fn single_child_levels_get_no_queue() {
+        let t = Topology::synthetic("pack:1 l3:1 l2:2 core:1 pu:2").unwrap();
+        let s: Shared<u32> = Shared::new(t, Config::default());
+        // root + l3 + 2 cores: pack (one child) and each l2 (one core) get no queue.
+        assert_eq!(s.queues.len(), 4);
+        let levels: Vec<_> = s.leaves[1].rings.iter().map(|r| r.level).collect();
+        assert_eq!(levels, [LevelKind::Cache(3), LevelKind::Machine]);
+        assert_eq!(s.leaves[1].rings[1].others.len(), 0);
+    }
+}
