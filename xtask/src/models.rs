@@ -7,31 +7,26 @@ use crate::run::{Outcome, StageResult, cmd, workspace_root};
 /// switched on. The model binary is the one built for the suite: `GEARSET_MUTANT` picks the bug
 /// at run time, so a mutant costs one test run, not a rebuild. A mutant that passes fails the
 /// stage: the model would be blind to the bug it was written for.
-const LOOM_MUTANTS: &[(&str, &str, &str)] = &[
-    // (mutant, suite, test)
-    // EventCount::wait_until without the re-check after prepare_wait.
-    (
-        "eventcount_no_recheck",
-        "loom_sync",
-        "no_lost_wakeup_notify_one",
-    ),
-    // EventCount::sleep queueing up without re-checking the epoch under the lock.
-    (
-        "eventcount_no_locked_recheck",
-        "loom_sync",
-        "no_lost_wakeup_notify_one",
-    ),
-    // The SeqCst fences of the Dekker handshake: weak-memory bugs only loom can see.
-    (
-        "eventcount_no_notify_fence",
-        "loom_sync",
-        "no_lost_wakeup_notify_one",
-    ),
-    (
-        "eventcount_no_prepare_fence",
-        "loom_sync",
-        "notify_all_wakes_both_waiters",
-    ),
+const LOOM_MUTANTS: &[&str] = &[
+    // "<mutant> <suite>::<test>"
+    // gearset-sync: EventCount::wait_until without the re-check after prepare_wait; sleep()
+    // without the epoch re-check under the lock; and the two SeqCst fences of the Dekker
+    // handshake (weak-memory bugs only loom can see).
+    "eventcount_no_recheck loom_sync::no_lost_wakeup_notify_one",
+    "eventcount_no_locked_recheck loom_sync::no_lost_wakeup_notify_one",
+    "eventcount_no_notify_fence loom_sync::no_lost_wakeup_notify_one",
+    "eventcount_no_prepare_fence loom_sync::notify_all_wakes_both_waiters",
+    // gearset-starbarrier: a member's epoch published Relaxed.
+    "starbarrier_relaxed_epoch loom_starbarrier::split_phase_two_members_two_rounds",
+    // gearset-disruptor: availability read Relaxed; the single producer's claim/close fence.
+    "disruptor_relaxed_available loom_disruptor::multi_producer_two_to_one_wraps",
+    "disruptor_sp_no_fence loom_disruptor::single_producer_claim_races_shutdown",
+    // gearset-bcast: stamp and cursor published Relaxed, no gate, no read lock, no re-check.
+    "bcast_stamp_relaxed loom_bcast::backpressure_2w_1r_cap2_wrap",
+    "bcast_cursor_relaxed loom_bcast::backpressure_2w_1r_cap2_wrap",
+    "bcast_no_gate loom_bcast::backpressure_2w_1r_cap2_wrap",
+    "bcast_no_read_lock loom_bcast::overwrite_2w_1r_cap2_wrap",
+    "bcast_no_stamp_recheck loom_bcast::overwrite_1w_2r_cap2_wrap",
 ];
 
 fn suites(prefix: &str) -> Vec<String> {
@@ -83,7 +78,12 @@ fn run_suites(checker: &str, extra_env: &[(&str, &str)]) -> StageResult {
 
 pub(crate) fn loom() -> StageResult {
     let outcome = run_suites("loom", &[("LOOM_MAX_BRANCHES", "10000")])?;
-    for (mutant, suite, test) in LOOM_MUTANTS {
+    for entry in LOOM_MUTANTS {
+        let parsed = entry
+            .split_once(' ')
+            .and_then(|(m, t)| Some((m, t.split_once("::")?)));
+        let (mutant, (suite, test)) =
+            parsed.expect("LOOM_MUTANTS entries are `mutant suite::test`");
         println!("-- loom mutant `{mutant}`: {suite}::{test} must fail");
         let out = cmd(
             "cargo",

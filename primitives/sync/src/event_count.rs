@@ -473,6 +473,7 @@ impl fmt::Debug for Key<'_> {
 
 #[cfg(test)]
 mod tests {
+    //! Single-threaded: the orderings in these tests pair with nothing.
     use super::*;
 
     #[test]
@@ -480,7 +481,6 @@ mod tests {
         let ec = EventCount::new();
         ec.notify_all();
         ec.notify_one();
-        // Relaxed: single-threaded test.
         assert_eq!(ec.state.load(Relaxed), 0);
     }
 

@@ -26,7 +26,7 @@ impl Machine {
         Machine {
             cpu: cpu_model(),
             cores,
-            caches: caches(),
+            caches: format!("{}; {}", caches(), topology()),
             os: os_name(),
             rustc: output("rustc", &["--version"]),
             git: git_revision(),
@@ -120,6 +120,22 @@ fn cpu_model() -> String {
     model.map_or_else(
         || std::env::consts::ARCH.to_owned(),
         |(_, m)| m.trim().to_owned(),
+    )
+}
+
+/// The machine's shape as gearset-hqueue discovers it (sysfs on Linux, flat elsewhere): the
+/// same tree the hierarchical queues and the scheduler use.
+fn topology() -> String {
+    use gearset_hqueue::{LevelKind, Topology};
+    let t = Topology::discover();
+    let n = |kind| t.count(kind);
+    format!(
+        "{} NUMA node(s), {} L3, {} L2, {} cores, {} PUs (gearset-hqueue topology)",
+        n(LevelKind::Numa),
+        n(LevelKind::Cache(3)),
+        n(LevelKind::Cache(2)),
+        t.leaf_count(),
+        t.cpus().len()
     )
 }
 
