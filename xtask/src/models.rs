@@ -94,6 +94,7 @@ pub(crate) fn loom() -> StageResult {
             suite,
             "--target-dir",
             "target/loom",
+            "--",
             test,
             "--exact",
         ])
@@ -107,15 +108,23 @@ pub(crate) fn loom() -> StageResult {
         }
         // The run must fail *in the model*: a build or usage error would fail too, and prove
         // nothing.
-        let lines = || out.text.lines();
-        let deadlock = lines().find(|l| l.contains("deadlock"));
-        let verdict = deadlock.or_else(|| lines().find(|l| l.contains("panicked")));
-        let Some(verdict) = verdict else {
+        // loom's verdict: a deadlock line, or the panic line and the message that follows it
+        // (`Causality violation: ...`, an assertion).
+        let lines: Vec<&str> = out.text.lines().collect();
+        let deadlock = lines.iter().position(|l| l.contains("deadlock"));
+        let Some(at) = deadlock.or_else(|| lines.iter().position(|l| l.contains("panicked at")))
+        else {
             return Err(format!(
                 "loom mutant `{mutant}` failed without a model verdict"
             ));
         };
-        println!("-- mutant `{mutant}` caught: {}", verdict.trim());
+        let verdict = lines[at..]
+            .iter()
+            .take(2)
+            .map(|l| l.trim())
+            .collect::<Vec<_>>()
+            .join(" ");
+        println!("-- mutant `{mutant}` caught: {verdict}");
     }
     Ok(outcome)
 }
