@@ -302,7 +302,7 @@ fn two_threads<C: Cells>(c: &mut Criterion, name: &str, resize: bool) {
             })
         });
     if resize {
-        c.benchmark_group("atomvec/fetch_add_2t_resizing")
+        c.benchmark_group("atomvec/fetch_add_resizing_3t")
             .bench_function(name, |b| {
                 b.iter_custom(|iters| {
                     per_add(iters, &|f| run_frames(&Arc::new(C::make(CELLS)), f, true).0)

@@ -142,32 +142,46 @@ fn crossbeam_fanout(readers: usize, messages: u64) -> Duration {
     start.elapsed()
 }
 
+/// The scenario label: readers and the thread count (readers + the writer), which the report
+/// reads to flag oversubscription.
+fn threads(readers: usize) -> String {
+    format!("{readers}r_{}t", readers + 1)
+}
+
 fn fanout(c: &mut Criterion) {
     let mut group = c.benchmark_group("bcast/fanout");
     for readers in [1usize, 3] {
         group.throughput(Throughput::Elements(1));
-        group.bench_with_input(BenchmarkId::new("gearset", readers), &readers, |b, &r| {
-            b.iter_custom(|iters| gearset(Policy::Backpressure, r, iters, false))
-        });
         group.bench_with_input(
-            BenchmarkId::new("gearset-overwrite", readers),
+            BenchmarkId::new("gearset", threads(readers)),
+            &readers,
+            |b, &r| b.iter_custom(|iters| gearset(Policy::Backpressure, r, iters, false)),
+        );
+        group.bench_with_input(
+            BenchmarkId::new("gearset-overwrite", threads(readers)),
             &readers,
             |b, &r| b.iter_custom(|iters| gearset(Policy::Overwrite, r, iters, false)),
         );
         group.bench_with_input(
-            BenchmarkId::new("gearset-batch", readers),
+            BenchmarkId::new("gearset-batch", threads(readers)),
             &readers,
             |b, &r| b.iter_custom(|iters| gearset(Policy::Backpressure, r, iters, true)),
         );
-        group.bench_with_input(BenchmarkId::new("bus", readers), &readers, |b, &r| {
-            b.iter_custom(|iters| bus(r, iters))
-        });
-        group.bench_with_input(BenchmarkId::new("tokio", readers), &readers, |b, &r| {
-            b.iter_custom(|iters| tokio_broadcast(r, iters))
-        });
-        group.bench_with_input(BenchmarkId::new("crossbeam", readers), &readers, |b, &r| {
-            b.iter_custom(|iters| crossbeam_fanout(r, iters))
-        });
+        group.bench_with_input(
+            BenchmarkId::new("bus", threads(readers)),
+            &readers,
+            |b, &r| b.iter_custom(|iters| bus(r, iters)),
+        );
+        group.bench_with_input(
+            BenchmarkId::new("tokio", threads(readers)),
+            &readers,
+            |b, &r| b.iter_custom(|iters| tokio_broadcast(r, iters)),
+        );
+        group.bench_with_input(
+            BenchmarkId::new("crossbeam", threads(readers)),
+            &readers,
+            |b, &r| b.iter_custom(|iters| crossbeam_fanout(r, iters)),
+        );
     }
     group.finish();
 }

@@ -146,19 +146,25 @@ fn bench_round(c: &mut Criterion) {
     let mut group = c.benchmark_group("starbarrier/round");
     for n in [2usize, 4] {
         sanity_check(n);
-        group.bench_with_input(BenchmarkId::new("gearset", n), &n, |b, &n| {
+        group.bench_with_input(BenchmarkId::new("gearset", format!("{n}t")), &n, |b, &n| {
             b.iter_custom(|iters| episodes(gearset(n, BusySpin::new()), iters, gearset_pass))
         });
-        group.bench_with_input(BenchmarkId::new("gearset-yielding", n), &n, |b, &n| {
-            b.iter_custom(|iters| episodes(gearset(n, Yielding::new()), iters, gearset_pass))
-        });
-        group.bench_with_input(BenchmarkId::new("sense-reversing", n), &n, |b, &n| {
-            b.iter_custom(|iters| episodes(sense_reversing(n), iters, sense_pass))
-        });
-        group.bench_with_input(BenchmarkId::new("hurdles", n), &n, |b, &n| {
+        group.bench_with_input(
+            BenchmarkId::new("gearset-yielding", format!("{n}t")),
+            &n,
+            |b, &n| {
+                b.iter_custom(|iters| episodes(gearset(n, Yielding::new()), iters, gearset_pass))
+            },
+        );
+        group.bench_with_input(
+            BenchmarkId::new("sense-reversing", format!("{n}t")),
+            &n,
+            |b, &n| b.iter_custom(|iters| episodes(sense_reversing(n), iters, sense_pass)),
+        );
+        group.bench_with_input(BenchmarkId::new("hurdles", format!("{n}t")), &n, |b, &n| {
             b.iter_custom(|iters| episodes(hurdles_parties(n), iters, hurdles_pass))
         });
-        group.bench_with_input(BenchmarkId::new("std", n), &n, |b, &n| {
+        group.bench_with_input(BenchmarkId::new("std", format!("{n}t")), &n, |b, &n| {
             b.iter_custom(|iters| episodes(std_parties(n), iters, std_pass))
         });
     }

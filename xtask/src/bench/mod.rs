@@ -203,6 +203,11 @@ fn load(name_or_path: &str) -> Result<Run, String> {
     from_json(&value).ok_or_else(|| format!("{}: not a gearset run", path.display()))
 }
 
+/// Whether an implementation counts as a competitor (see [`Run::vs_best_peer`]).
+pub(crate) fn is_competitor(function: &str) -> bool {
+    !function.starts_with("gearset") && !function.ends_with("floor")
+}
+
 pub(crate) fn to_json(run: &Run) -> Value {
     json!({
         "format": "gearset-run-1",
@@ -248,12 +253,14 @@ impl Run {
         out
     }
 
-    /// gearset's median over the best (lowest) competitor median in `group`.
+    /// gearset's median over the best (lowest) competitor median in `group`. Competitors are
+    /// the implementations that are neither gearset's own variants (`gearset-*`) nor baselines
+    /// named `*floor` (the sequential or physical limit a scenario shows for reference).
     pub(crate) fn vs_best_peer(&self, group: &str) -> Option<(f64, &str)> {
         let rows = || self.rows.iter().filter(move |r| r.group == group);
         let ours = rows().find(|r| r.function == "gearset")?.median_ns;
         let best = rows()
-            .filter(|r| r.function != "gearset")
+            .filter(|r| is_competitor(&r.function))
             .min_by(|a, b| a.median_ns.total_cmp(&b.median_ns))?;
         Some((ours / best.median_ns, &best.function))
     }

@@ -211,3 +211,11 @@ fn readme_summary_has_one_line_per_gearset_scenario() {
         "the floor has no gearset row"
     );
 }
+
+#[test]
+fn only_competitors_are_peers() {
+    assert!(super::is_competitor("crossbeam"));
+    assert!(!super::is_competitor("gearset-batch"));
+    assert!(!super::is_competitor("gearset_segmented"));
+    assert!(!super::is_competitor("vec_floor"));
+}
