@@ -69,7 +69,17 @@ fn main() -> ExitCode {
 fn ci(report: &mut Report) -> bool {
     let started = Instant::now();
     let order = [
-        "fmt", "clippy", "test", "doc", "loom", "shuttle", "miri", "tla", "package",
+        "fmt",
+        "clippy",
+        "test",
+        "doc",
+        "msrv",
+        "loom",
+        "shuttle",
+        "conformance",
+        "miri",
+        "tla",
+        "package",
     ];
     for name in order {
         let stage = stages::by_name(name).expect("every CI stage is known");
