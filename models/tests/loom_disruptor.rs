@@ -13,7 +13,7 @@
 //! lost-wake-up hazard); spinning strategies make loom exceed its branch limit.
 #![cfg(gearset_loom)]
 
-use gearset_disruptor::{Closed, Disruptor};
+use gearset_disruptor::{Builder, Closed, Disruptor, Flavor};
 use gearset_sync::{Arc, Mutex, loom, thread, wait::Blocking};
 
 /// Preemption bound 2 for every model: each has 3 threads (producer(s), consumer(s), main),
@@ -117,67 +117,42 @@ fn two_stage_pipeline_wraps() {
     });
 }
 
+/// Every publish that returned Ok is handled, whatever its interleaving with `shutdown`.
+fn claim_races_shutdown<S: Flavor>(mut builder: Builder<u64, S>) {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    builder
+        .consumer(checked(Arc::clone(&log)))
+        .wait_strategy(Blocking::new())
+        .add();
+    builder.producer_wait_strategy(Blocking::new());
+    let (mut producer, disruptor) = builder.build().unwrap();
+    let t = thread::spawn(move || {
+        let mut ok = 0;
+        for _ in 0..2 {
+            match producer.publish(|e, seq| *e = 10 * seq + 1) {
+                Ok(_) => ok += 1,
+                Err(Closed) => break,
+            }
+        }
+        ok
+    });
+    disruptor.shutdown().unwrap();
+    let ok = t.join().unwrap();
+    assert_eq!(
+        log.lock().unwrap().len(),
+        ok,
+        "a published event was dropped"
+    );
+}
+
 #[test]
 fn single_producer_claim_races_shutdown() {
-    // The Dekker handshake of `Single::announce` vs `Single::close`: every publish that
-    // returned Ok is handled, whatever the interleaving with `shutdown`.
-    model(|| {
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let mut builder = Disruptor::single_producer(2, || 0u64).unwrap();
-        builder
-            .consumer(checked(Arc::clone(&log)))
-            .wait_strategy(Blocking::new())
-            .add();
-        builder.producer_wait_strategy(Blocking::new());
-        let (mut producer, disruptor) = builder.build().unwrap();
-        let t = thread::spawn(move || {
-            let mut ok = 0;
-            for _ in 0..2 {
-                match producer.publish(|e, seq| *e = 10 * seq + 1) {
-                    Ok(_) => ok += 1,
-                    Err(Closed) => break,
-                }
-            }
-            ok
-        });
-        disruptor.shutdown().unwrap();
-        let ok = t.join().unwrap();
-        assert_eq!(
-            log.lock().unwrap().len(),
-            ok,
-            "a published event was dropped"
-        );
-    });
+    // The Dekker handshake of `Single::announce` vs `Single::close`.
+    model(|| claim_races_shutdown(Disruptor::single_producer(2, || 0u64).unwrap()));
 }
 
 #[test]
 fn multi_producer_claim_races_shutdown() {
     // `fetch_add` claims vs the `fetch_or` close on the same counter.
-    model(|| {
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let mut builder = Disruptor::multi_producer(2, || 0u64).unwrap();
-        builder
-            .consumer(checked(Arc::clone(&log)))
-            .wait_strategy(Blocking::new())
-            .add();
-        builder.producer_wait_strategy(Blocking::new());
-        let (mut producer, disruptor) = builder.build().unwrap();
-        let t = thread::spawn(move || {
-            let mut ok = 0;
-            for _ in 0..2 {
-                match producer.publish(|e, seq| *e = 10 * seq + 1) {
-                    Ok(_) => ok += 1,
-                    Err(Closed) => break,
-                }
-            }
-            ok
-        });
-        disruptor.shutdown().unwrap();
-        let ok = t.join().unwrap();
-        assert_eq!(
-            log.lock().unwrap().len(),
-            ok,
-            "a published event was dropped"
-        );
-    });
+    model(|| claim_races_shutdown(Disruptor::multi_producer(2, || 0u64).unwrap()));
 }
