@@ -259,9 +259,10 @@ impl EventCount {
         crate::trace_action!("LoadWaiters", "npc' = \"bump\"");
         // Release: a waiter that reads the new epoch with Acquire (`EventCount::epoch`) also
         // sees the condition the caller made true. [TLA: BumpEpoch]
+        // `prev` is read only by the trace below, compiled in under `--cfg gearset_trace`.
+        #[cfg_attr(not(gearset_trace), allow(unused_variables))]
         let prev = self.state.fetch_add(ONE_EPOCH, Release);
         crate::trace_action!("BumpEpoch", "epoch' = {}", epoch_of(prev).wrapping_add(1));
-        let _ = prev;
         let epoch = self.epoch();
         // Mark under the lock, unpark outside it so a woken thread does not block on the lock
         // at once. An unpark that lands before the sleeper's park is kept as a token.
@@ -453,13 +454,14 @@ impl Drop for Key<'_> {
     fn drop(&mut self) {
         // Relaxed: deregistering hands no data over; it only lets notifiers take the fast
         // path again. [TLA: Deregister]
+        // `prev` is read only by the trace below, compiled in under `--cfg gearset_trace`.
+        #[cfg_attr(not(gearset_trace), allow(unused_variables))]
         let prev = self.event_count.state.fetch_sub(ONE_WAITER, Relaxed);
         crate::trace_action!(
             "Deregister",
             "waiters' = {} /\\ pc'[SELF] # pc[SELF]",
             (prev & WAITERS_MASK) - 1
         );
-        let _ = prev;
     }
 }
 
