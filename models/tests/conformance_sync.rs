@@ -135,16 +135,16 @@ fn event_count_runs_are_spec_behaviours() {
         distinct.len()
     );
 
-    // The check can fail: drop one waiter's re-check from a trace that has one (the
-    // `eventcount_no_recheck` bug as a trace). Other processes' steps stay valid; the spec must
-    // reject that waiter's next step, which its pc no longer allows.
-    let with_recheck = distinct
-        .iter()
-        .find(|t| t.iter().any(|s| s.action == "Recheck"));
+    // The check can fail: drop one waiter's failed re-check from a trace (the
+    // `eventcount_no_recheck` bug as a trace). A failed re-check changes only that waiter's pc,
+    // so every other step stays valid and the spec must reject exactly that waiter's next step.
+    // (A successful one also takes an item; another waiter's step could then break first.)
+    let failed_recheck = |s: &Step| s.action == "Recheck" && s.predicate.contains("\"lock\"");
+    let with_recheck = distinct.iter().find(|t| t.iter().any(failed_recheck));
     let mut broken = with_recheck
-        .expect("some run re-checks after prepare_wait")
+        .expect("some run re-checks in vain after prepare_wait")
         .clone();
-    let at = broken.iter().position(|s| s.action == "Recheck").unwrap();
+    let at = broken.iter().position(failed_recheck).unwrap();
     let removed = broken.remove(at);
     let next_of_waiter = broken[at..]
         .iter()
