@@ -11,7 +11,7 @@
 //! - `halted`: set once, when a handler panics. Every wait loop checks it, so nothing hangs.
 //! - `producers`: live producer handles. The last one to drop closes the ring.
 
-use core::{any::TypeId, fmt};
+use core::fmt;
 
 use gearset_sync::{
     Arc, Backoff,
@@ -19,7 +19,7 @@ use gearset_sync::{
         AtomicBool, AtomicU64, AtomicUsize,
         Ordering::{AcqRel, Acquire, Relaxed, Release},
     },
-    wait::{BusySpin, TimedOut, WaitStrategy, Yielding},
+    wait::{TimedOut, WaitStrategy},
 };
 
 use crate::ring::Cursor;
@@ -69,8 +69,8 @@ impl<W: WaitStrategy> DynWait for W {
 
 /// `true` if waiters in `W` can sleep, so progress must call `notify_all`. The spinning
 /// strategies poll, and skipping them keeps the publish path free of calls that do nothing.
-pub(crate) fn needs_notify<W: 'static>() -> bool {
-    TypeId::of::<W>() != TypeId::of::<BusySpin>() && TypeId::of::<W>() != TypeId::of::<Yielding>()
+pub(crate) fn needs_notify<W: WaitStrategy>() -> bool {
+    W::CAN_SLEEP
 }
 
 /// See the module docs.
@@ -227,7 +227,7 @@ impl Control {
             producers: AtomicUsize::new(1),
             on_publish: Box::new([]),
             everyone: Box::new([]),
-            producer_wait: Box::new(Yielding::new()),
+            producer_wait: Box::new(gearset_sync::wait::Yielding::new()),
         };
         (ctl, cursor)
     }

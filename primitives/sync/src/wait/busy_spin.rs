@@ -34,6 +34,9 @@ impl BusySpin {
 }
 
 impl WaitStrategy for BusySpin {
+    /// Polls only: a notify never has anyone to wake.
+    const CAN_SLEEP: bool = false;
+
     fn wait_until<T>(
         &self,
         ready: impl FnMut() -> Option<T>,

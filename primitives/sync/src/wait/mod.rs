@@ -86,6 +86,19 @@ impl std::error::Error for TimedOut {}
 /// - `ready` is called again after every wake-up, so it must be cheap and side-effect free
 ///   (apart from taking the value it returns).
 pub trait WaitStrategy: Send + Sync + fmt::Debug {
+    /// `true` if a waiter can sleep, so that the side making progress must call
+    /// [`notify_all`](Self::notify_all) or [`notify_one`](Self::notify_one). `false` for the
+    /// strategies that only poll ([`BusySpin`], [`Yielding`]): a primitive may then leave the
+    /// notify call (free as it is) off its hot path at compile time.
+    ///
+    /// ```
+    /// use gearset_sync::wait::{Blocking, BusySpin, WaitStrategy};
+    ///
+    /// assert!(!BusySpin::CAN_SLEEP);
+    /// assert!(Blocking::CAN_SLEEP);
+    /// ```
+    const CAN_SLEEP: bool = true;
+
     /// Waits until `ready` returns `Some`, or `deadline` (if any) passes.
     fn wait_until<T>(
         &self,

@@ -36,6 +36,9 @@ impl Yielding {
 }
 
 impl WaitStrategy for Yielding {
+    /// Polls only: a notify never has anyone to wake.
+    const CAN_SLEEP: bool = false;
+
     fn wait_until<T>(
         &self,
         ready: impl FnMut() -> Option<T>,
