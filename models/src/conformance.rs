@@ -13,12 +13,21 @@
 //! of process `SELF` says `pc'[SELF] # pc[SELF]` (or, for a step that changes no `pc`, names
 //! the variable it does change with `EXCEPT ![SELF]`). Without that, `key'[w2] = 0` is also
 //! satisfied by `w1` taking the step (keys start at 0) and a correct run is rejected later.
+//!
+//! The other direction, [`SpecChecker::random_behaviour`], walks the spec: from an initial
+//! state it takes a uniformly chosen enabled transition, step after step, and hands back each
+//! step's action name and the states before and after it. A suite drives the implementation
+//! through the same operations on one thread and compares what the code returns with the
+//! spec's state ([`SpecStep`] reads variables and tells which process acted).
 
 use std::path::Path;
 
 use gearset_sync::trace::Step;
 use tla_checker::{
-    eval::Definitions,
+    ast::{State, Value},
+    checker::format_value,
+    config::bind_model_value_names,
+    eval::{Definitions, init_states, make_primed_names, next_states},
     load::{Prepared, prepare_from_path},
     scenario::{build_definitions, execute_scenario_stuttering, parse_scenario},
 };
@@ -87,4 +96,151 @@ pub fn scenario_line(step: &Step) -> String {
         step.action,
         step.predicate.replace("SELF", &step.role)
     )
+}
+
+/// One transition of a spec behaviour: the action that took it and the states around it.
+#[derive(Debug, Clone)]
+pub struct SpecStep {
+    /// The action's name, as the scenario format names it (a disjunct of `Next`).
+    pub action: String,
+    /// The state before the step.
+    pub before: SpecState,
+    /// The state after the step.
+    pub after: SpecState,
+}
+
+impl SpecStep {
+    /// The keys of function variable `var` whose value the step changed (the process that
+    /// acted, for a `pc`-like variable), formatted as in TLA+ (`w1`, `"a"`, `2`).
+    pub fn changed_keys(&self, var: &str) -> Vec<String> {
+        let (Value::Fn(before), Value::Fn(after)) = (self.before.get(var), self.after.get(var))
+        else {
+            return match (self.before.get(var), self.after.get(var)) {
+                (Value::Tuple(b), Value::Tuple(a)) => (1..=a.len().max(b.len()))
+                    .filter(|&i| b.get(i - 1) != a.get(i - 1))
+                    .map(|i| i.to_string())
+                    .collect(),
+                (Value::Record(b), Value::Record(a)) => a
+                    .iter()
+                    .filter(|(k, v)| b.get(*k) != Some(*v))
+                    .map(|(k, _)| k.to_string())
+                    .collect(),
+                _ => panic!("`{var}` is not a function"),
+            };
+        };
+        after
+            .iter()
+            .filter(|(k, v)| before.get(*k) != Some(*v))
+            .map(|(k, _)| format_value(k).trim_matches('"').to_owned())
+            .collect()
+    }
+}
+
+/// A spec state, read by variable name.
+#[derive(Debug, Clone)]
+pub struct SpecState {
+    vars: std::sync::Arc<[std::sync::Arc<str>]>,
+    state: State,
+}
+
+impl SpecState {
+    /// The value of variable `var`; panics if the spec has no such variable.
+    pub fn get(&self, var: &str) -> &Value {
+        let i = self.vars.iter().position(|v| &**v == var);
+        &self.state.values[i.unwrap_or_else(|| panic!("the spec has no variable `{var}`"))]
+    }
+
+    /// `var[key]` for a function (or record, or sequence with a numeric key) variable, where
+    /// `key` is written as [`SpecStep::changed_keys`] gives it.
+    pub fn at(&self, var: &str, key: &str) -> &Value {
+        let found = match self.get(var) {
+            Value::Fn(f) => f
+                .iter()
+                .find(|(k, _)| format_value(k).trim_matches('"') == key)
+                .map(|(_, v)| v),
+            Value::Record(r) => r.get(key),
+            Value::Tuple(t) => key
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| t.get(i.checked_sub(1)?)),
+            _ => None,
+        };
+        found.unwrap_or_else(|| panic!("`{var}[{key}]` is not defined"))
+    }
+
+    /// The integer variable `var`.
+    pub fn int(&self, var: &str) -> i64 {
+        as_int(self.get(var), var)
+    }
+
+    /// The integer `var[key]`.
+    pub fn int_at(&self, var: &str, key: &str) -> i64 {
+        as_int(self.at(var, key), var)
+    }
+
+    /// A value in TLA+ syntax, for messages.
+    pub fn show(&self, var: &str) -> String {
+        format_value(self.get(var))
+    }
+}
+
+fn as_int(value: &Value, var: &str) -> i64 {
+    match value {
+        Value::Int(i) => *i,
+        other => panic!("`{var}` is {}, not an integer", format_value(other)),
+    }
+}
+
+/// A fixed small PRNG (splitmix64), so that a seed names the same behaviour on every machine.
+fn next_random(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl SpecChecker {
+    /// A random behaviour of the spec of at most `max_len` steps, chosen by `seed`: each step
+    /// is a uniformly chosen transition enabled in the state before it. It ends early in a
+    /// state with no successor, or (with `stop_at`) in the first state `stop_at` accepts.
+    pub fn random_behaviour(
+        &self,
+        seed: u64,
+        max_len: usize,
+        stop_at: impl Fn(&SpecState) -> bool,
+    ) -> Vec<SpecStep> {
+        let spec = &self.prepared.spec;
+        let vars: std::sync::Arc<[std::sync::Arc<str>]> = spec.vars.clone().into();
+        let primed = make_primed_names(&spec.vars);
+        let mut env = self.prepared.domains.clone();
+        bind_model_value_names(&mut env, spec, &self.defs);
+        let init = spec.init.as_ref().expect("the spec has an Init");
+        let next = spec.next.as_ref().expect("the spec has a Next");
+        let mut rng = seed ^ 0x5EED;
+        let inits = init_states(init, &spec.vars, &env, &self.defs)
+            .unwrap_or_else(|e| panic!("Init: {e:?}"));
+        let pick = |rng: &mut u64, n: usize| (next_random(rng) % n as u64) as usize;
+        let mut state = inits[pick(&mut rng, inits.len())].clone();
+        let mut steps = Vec::new();
+        let wrap = |state: &State| SpecState {
+            vars: vars.clone(),
+            state: state.clone(),
+        };
+        while steps.len() < max_len && !stop_at(&wrap(&state)) {
+            let successors = next_states(next, &state, &spec.vars, &primed, &mut env, &self.defs)
+                .unwrap_or_else(|e| panic!("Next: {e:?}"));
+            if successors.is_empty() {
+                break;
+            }
+            let chosen = successors[pick(&mut rng, successors.len())].clone();
+            steps.push(SpecStep {
+                action: chosen.action.as_deref().unwrap_or("?").to_owned(),
+                before: wrap(&state),
+                after: wrap(&chosen.state),
+            });
+            state = chosen.state;
+        }
+        steps
+    }
 }
