@@ -210,6 +210,20 @@ impl SpecChecker {
         max_len: usize,
         stop_at: impl Fn(&SpecState) -> bool,
     ) -> Vec<SpecStep> {
+        self.random_behaviour_where(seed, max_len, |step| !stop_at(&step.before))
+    }
+
+    /// Like [`random_behaviour`](Self::random_behaviour), but each step is chosen among the
+    /// transitions `allow` accepts, and the behaviour ends where it accepts none. A replay
+    /// harness uses it to keep to the interleavings one thread can drive: when the code does
+    /// several spec actions in one call, `allow` keeps the spec from interleaving other
+    /// processes between them. Each such restriction belongs in the harness's docs.
+    pub fn random_behaviour_where(
+        &self,
+        seed: u64,
+        max_len: usize,
+        allow: impl Fn(&SpecStep) -> bool,
+    ) -> Vec<SpecStep> {
         let spec = &self.prepared.spec;
         let vars: std::sync::Arc<[std::sync::Arc<str>]> = spec.vars.clone().into();
         let primed = make_primed_names(&spec.vars);
@@ -221,25 +235,37 @@ impl SpecChecker {
         let inits = init_states(init, &spec.vars, &env, &self.defs)
             .unwrap_or_else(|e| panic!("Init: {e:?}"));
         let pick = |rng: &mut u64, n: usize| (next_random(rng) % n as u64) as usize;
-        let mut state = inits[pick(&mut rng, inits.len())].clone();
-        let mut steps = Vec::new();
         let wrap = |state: &State| SpecState {
             vars: vars.clone(),
             state: state.clone(),
         };
-        while steps.len() < max_len && !stop_at(&wrap(&state)) {
-            let successors = next_states(next, &state, &spec.vars, &primed, &mut env, &self.defs)
-                .unwrap_or_else(|e| panic!("Next: {e:?}"));
-            if successors.is_empty() {
+        let mut state = wrap(&inits[pick(&mut rng, inits.len())]);
+        let mut steps = Vec::new();
+        while steps.len() < max_len {
+            let successors = next_states(
+                next,
+                &state.state,
+                &spec.vars,
+                &primed,
+                &mut env,
+                &self.defs,
+            )
+            .unwrap_or_else(|e| panic!("Next: {e:?}"));
+            let mut allowed: Vec<SpecStep> = successors
+                .into_iter()
+                .map(|t| SpecStep {
+                    action: t.action.as_deref().unwrap_or("?").to_owned(),
+                    before: state.clone(),
+                    after: wrap(&t.state),
+                })
+                .filter(|step| allow(step))
+                .collect();
+            if allowed.is_empty() {
                 break;
             }
-            let chosen = successors[pick(&mut rng, successors.len())].clone();
-            steps.push(SpecStep {
-                action: chosen.action.as_deref().unwrap_or("?").to_owned(),
-                before: wrap(&state),
-                after: wrap(&chosen.state),
-            });
-            state = chosen.state;
+            let chosen = allowed.swap_remove(pick(&mut rng, allowed.len()));
+            state = chosen.after.clone();
+            steps.push(chosen);
         }
         steps
     }
