@@ -1,5 +1,6 @@
-//! loom models of the hierarchical queue: every interleaving (and weak-memory outcome of the
-//! length and frame hints) of owners, a stealer and a climbing worker on tiny trees.
+//! loom models of the hierarchical queue: every interleaving (and weak-memory outcome) of
+//! owners, a stealer and climbing workers on tiny trees: the lock-free leaf ring's push, pop,
+//! two-phase thief claim and owner claim (spills and re-tags), and the locked shared levels.
 //!
 //! Run: `RUSTFLAGS="--cfg gearset_loom" cargo test -p gearset-models --test loom_hqueue
 //! --profile models`. Expected: about 10 s on 2 cores (the three-thread model takes most).
@@ -45,23 +46,48 @@ fn assert_exactly_once(mut got: Vec<u32>, n: u32) {
     );
 }
 
-/// The owner pushes three items into a leaf of capacity 2 (the third push spills one to the
-/// root) and pops once, while a stealer takes twice from the leaf.
+fn steal_twice(stealer: gearset_hqueue::Stealer<u32>) -> thread::JoinHandle<Vec<u32>> {
+    thread::spawn(move || {
+        let mut got = Vec::new();
+        for _ in 0..2 {
+            got.extend(stealer.steal().map(|x| x.1));
+        }
+        got
+    })
+}
+
+/// A leaf ring of capacity 2: the owner pushes three items of one frame (the third finds the
+/// ring full and spills the oldest half to the root with its own claim) and pops once, while
+/// a stealer claims twice. Mutants: `hqueue_copy_steal` (a steal that copies without
+/// claiming: duplicates) and `hqueue_relaxed_tail` (the push publishes with Relaxed: the
+/// thief reads a slot that was not written before it).
 #[test]
 fn owner_push_pop_races_a_stealer() {
     model(3, || {
         let topology = Topology::synthetic("core:1").unwrap();
         let (injector, mut workers) = gearset_hqueue::new::<u32>(topology, tiny());
         let mut owner = workers.pop().unwrap();
-        let stealer = injector.stealer(0);
-        let thief = thread::spawn(move || {
-            let mut got = Vec::new();
-            for _ in 0..2 {
-                got.extend(stealer.steal().map(|x| x.1));
-            }
-            got
-        });
-        owner.push(0, 0);
+        let thief = steal_twice(injector.stealer(0));
+        for i in 0..3 {
+            owner.push(0, i);
+        }
+        let mut got: Vec<u32> = owner.pop().map(|x| x.1).into_iter().collect();
+        got.extend(thief.join().unwrap());
+        drain(&mut owner, &mut got);
+        assert_exactly_once(got, 3);
+    });
+}
+
+/// Capacity 2 again, but the third push has a lower frame: the owner claims the whole ring
+/// (racing the stealer's claims), spills it to the root, and re-tags the ring.
+#[test]
+fn owner_retag_races_a_stealer() {
+    model(3, || {
+        let topology = Topology::synthetic("core:1").unwrap();
+        let (injector, mut workers) = gearset_hqueue::new::<u32>(topology, tiny());
+        let mut owner = workers.pop().unwrap();
+        let thief = steal_twice(injector.stealer(0));
+        owner.push(1, 0);
         owner.push(1, 1);
         owner.push(0, 2);
         let mut got: Vec<u32> = owner.pop().map(|x| x.1).into_iter().collect();
@@ -71,8 +97,8 @@ fn owner_push_pop_races_a_stealer() {
     });
 }
 
-/// Two leaves under one parent: worker 1 climbs and takes a batch (half of leaf 0, at most 2)
-/// while worker 0 pops its own leaf.
+/// Two leaves under one parent: worker 1 climbs and takes a batch (half of leaf 0's three
+/// items, at most 2) while worker 0 pops its own leaf.
 #[test]
 fn sibling_batch_steal_races_the_owner() {
     model(3, || {
@@ -84,7 +110,7 @@ fn sibling_batch_steal_races_the_owner() {
         let (_injector, workers) = gearset_hqueue::new::<u32>(topology, config);
         let [mut w0, mut w1]: [Worker<u32>; 2] = workers.try_into().unwrap();
         for i in 0..3 {
-            w0.push(u64::from(i), i);
+            w0.push(0, i);
         }
         let thief = thread::spawn(move || {
             let got: Vec<u32> = w1.pop().map(|x| x.1).into_iter().collect();
@@ -112,7 +138,7 @@ fn injector_races_a_spilling_worker() {
         });
         w.push(2, 0);
         w.push(2, 1);
-        w.push(1, 2); // spills one frame-2 item to the root
+        w.push(1, 2); // a lower frame: both frame-2 items spill to the root
         let mut got: Vec<u32> = w.pop().map(|x| x.1).into_iter().collect();
         outside.join().unwrap();
         drain(&mut w, &mut got);
@@ -140,7 +166,7 @@ fn two_thieves_and_a_spilling_owner() {
                 })
             })
             .collect();
-        w0.push(0, 2); // over capacity 2: the highest frame spills to the root
+        w0.push(0, 2); // a lower frame: the ring's frame-1 item spills to the root
         let mut got: Vec<u32> = w0.pop().map(|x| x.1).into_iter().collect();
         let mut rest = Vec::new();
         for t in thieves {

@@ -5,9 +5,9 @@
 //! kept so that a push-pop-push cycle on one frame does not remove and re-insert it). Every
 //! take removes
 //! from the lowest bucket, so **within one queue a lower frame always comes out first**
-//! (rank error 0 with respect to frames; `[TLA: FrameOrder]`). Inside a bucket the owner pops
-//! the newest item (LIFO, cache-warm) and thieves take the oldest (FIFO), as in work stealing.
-//! Spills take from the highest bucket, so the owner keeps its most urgent frames.
+//! (rank error 0 with respect to frames; `[TLA: FrameOrder]`). Inside a bucket items come out
+//! oldest first. These queues serve the shared levels (L2, L3, NUMA node, machine), under a
+//! mutex; leaves use the lock-free ring of `leaf.rs`.
 //!
 //! Cost: a push into the lowest or highest bucket is O(1); into a middle bucket O(log b) to
 //! find it plus O(b) to insert a new bucket, for `b` distinct frames in the queue (few in
@@ -86,13 +86,6 @@ impl<T> FrameQueue<T> {
         at
     }
 
-    /// The owner's pop: the newest item of the lowest frame.
-    pub(crate) fn pop_newest(&mut self) -> Option<(Frame, T)> {
-        // Only a sole bucket can be empty, and then the queue is.
-        let item = self.buckets.front_mut()?.items.pop_back()?;
-        Some(self.took_from_front(item))
-    }
-
     /// A thief's take: the oldest item of the lowest frame.
     pub(crate) fn pop_oldest(&mut self) -> Option<(Frame, T)> {
         // Only a sole bucket can be empty, and then the queue is.
@@ -110,32 +103,19 @@ impl<T> FrameQueue<T> {
         (frame, item)
     }
 
-    /// Moves up to `n` items, lowest frames first (oldest first within a frame), into `out`.
-    pub(crate) fn take_lowest(&mut self, n: usize, out: &mut Vec<(Frame, T)>) {
+    /// Moves up to `n` of the oldest items *of the lowest frame* into `out` (a batch never
+    /// mixes frames: it lands in a leaf ring, which holds one frame).
+    pub(crate) fn take_lowest_frame(&mut self, n: usize, out: &mut impl FnMut((Frame, T))) {
+        let Some(frame) = self.min_frame() else {
+            return;
+        };
         for _ in 0..n {
-            match self.pop_oldest() {
-                Some(x) => out.push(x),
-                None => break,
+            match self.buckets.front() {
+                Some(b) if b.frame == frame && !b.items.is_empty() => {}
+                _ => break,
             }
-        }
-    }
-
-    /// Moves up to `n` items, highest frames first (oldest first within a frame), into `out`.
-    pub(crate) fn take_highest(&mut self, n: usize, out: &mut Vec<(Frame, T)>) {
-        for _ in 0..n {
-            let Some(bucket) = self.buckets.back_mut() else {
-                break;
-            };
-            let frame = bucket.frame;
-            let Some(item) = bucket.items.pop_front() else {
-                break; // the sole, empty bucket
-            };
-            out.push((frame, item));
-            self.len -= 1;
-            if bucket.items.is_empty() && self.buckets.len() > 1 {
-                let bucket = self.buckets.pop_back().expect("checked non-empty");
-                self.recycle(bucket.items);
-            }
+            let Some(x) = self.pop_oldest() else { break };
+            out(x);
         }
     }
 
@@ -151,13 +131,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn lower_frames_first_lifo_within_a_frame() {
+    fn lower_frames_first_fifo_within_a_frame() {
         let mut q = FrameQueue::default();
         for (f, x) in [(3, 'a'), (1, 'b'), (3, 'c'), (2, 'd'), (1, 'e')] {
             q.push(f, x);
         }
-        let got: Vec<_> = core::iter::from_fn(|| q.pop_newest()).collect();
-        assert_eq!(got, [(1, 'e'), (1, 'b'), (2, 'd'), (3, 'c'), (3, 'a')]);
+        let got: Vec<_> = core::iter::from_fn(|| q.pop_oldest()).collect();
+        assert_eq!(got, [(1, 'b'), (1, 'e'), (2, 'd'), (3, 'a'), (3, 'c')]);
         assert_eq!(q.len(), 0);
     }
 
@@ -167,30 +147,25 @@ mod tests {
         q.push(4, 'a');
         assert_eq!(q.pop_oldest(), Some((4, 'a')));
         assert_eq!(
-            (q.buckets.len(), q.min_frame(), q.pop_newest()),
+            (q.buckets.len(), q.min_frame(), q.pop_oldest()),
             (1, None, None)
         );
         q.push(2, 'b');
         q.push(3, 'c');
         assert_eq!((q.buckets.len(), q.min_frame()), (2, Some(2)));
-        let mut out = Vec::new();
-        q.take_highest(5, &mut out);
-        assert_eq!(out, [(3, 'c'), (2, 'b')]);
-        assert_eq!((q.len(), q.buckets.len(), q.pop_newest()), (0, 1, None));
     }
 
     #[test]
-    fn batches_take_from_the_right_end() {
+    fn a_batch_takes_only_the_lowest_frame() {
         let mut q = FrameQueue::default();
         for (f, x) in [(5, 1), (1, 2), (5, 3), (1, 4), (3, 5)] {
             q.push(f, x);
         }
         let mut low = Vec::new();
-        q.take_lowest(3, &mut low);
-        assert_eq!(low, [(1, 2), (1, 4), (3, 5)]);
-        let mut high = Vec::new();
-        q.take_highest(5, &mut high);
-        assert_eq!(high, [(5, 1), (5, 3)]);
-        assert_eq!((q.len(), q.pop_oldest()), (0, None));
+        q.take_lowest_frame(3, &mut |x| low.push(x));
+        assert_eq!(low, [(1, 2), (1, 4)]);
+        let mut next = Vec::new();
+        q.take_lowest_frame(1, &mut |x| next.push(x));
+        assert_eq!((next, q.len()), (vec![(3, 5)], 2));
     }
 }

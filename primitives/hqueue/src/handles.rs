@@ -5,8 +5,10 @@ use gearset_sync::{Arc, MODEL_CHECKED};
 
 use crate::{
     Topology, Worker,
-    frames::{Frame, FrameQueue},
-    tree::Shared,
+    frames::Frame,
+    leaf::Claim,
+    tree::{QueueId, Shared},
+    worker::claim_batch,
 };
 
 /// How a tree is sized and how many workers it gets.
@@ -18,9 +20,10 @@ use crate::{
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Config {
-    /// Items a leaf queue holds before a push spills half of them upward (tokio uses 256).
-    /// A shared level holds `leaf_capacity ×` the leaves under it; the root is unbounded.
-    /// At least 2.
+    /// Items a leaf ring holds before a push spills half of them upward (tokio uses 256).
+    /// The ring's slots (the next power of two) are allocated when the tree is built. A shared
+    /// level holds `leaf_capacity ×` the leaves under it; the root is unbounded. At least 2,
+    /// at most 2^30.
     pub leaf_capacity: usize,
     /// The most items one climb takes from a queue (crossbeam-deque's `MAX_BATCH` is 32).
     /// At least 1.
@@ -58,7 +61,7 @@ impl Default for Config {
 /// Builds the queue tree for `topology` and returns the injector and the workers, in leaf
 /// order (with [`Placement::PerPu`], the PUs of leaf 0 first).
 ///
-/// Panics if `config.leaf_capacity < 2` or `config.max_batch == 0`.
+/// Panics if `config.leaf_capacity` is not in `2..=2^30` or `config.max_batch == 0`.
 ///
 /// ```
 /// use gearset_hqueue::{Config, Placement, Topology};
@@ -71,8 +74,8 @@ impl Default for Config {
 /// ```
 pub fn new<T>(topology: Topology, config: Config) -> (Injector<T>, Vec<Worker<T>>) {
     assert!(
-        config.leaf_capacity >= 2,
-        "leaf_capacity must be at least 2"
+        (2..=1 << 30).contains(&config.leaf_capacity),
+        "leaf_capacity must be in 2..=2^30"
     );
     assert!(config.max_batch >= 1, "max_batch must be at least 1");
     let shared = Arc::new(Shared::new(topology, config));
@@ -111,7 +114,7 @@ pub struct Injector<T> {
 impl<T> Injector<T> {
     /// Pushes `item` at frame `frame` into the root queue.
     pub fn push(&self, frame: Frame, item: T) {
-        self.shared.queues[self.shared.root].with(|q| q.push(frame, item));
+        self.shared.levels[self.shared.root].with(|q| q.push(frame, item));
     }
 
     /// The topology the tree was built from.
@@ -136,7 +139,8 @@ impl<T> Injector<T> {
     /// # Ok::<(), gearset_hqueue::ParseError>(())
     /// ```
     pub fn len(&self) -> usize {
-        self.shared.queues.iter().map(|q| q.len_hint()).sum()
+        let levels: usize = self.shared.levels.iter().map(|q| q.len_hint()).sum();
+        levels + self.shared.leaves.iter().map(|l| l.len()).sum::<usize>()
     }
 
     /// Whether [`Injector::len`] is 0 (with the same caveat).
@@ -146,7 +150,11 @@ impl<T> Injector<T> {
 
     /// A stealer of leaf `leaf`'s queue. Panics if `leaf` is out of range.
     pub fn stealer(&self, leaf: usize) -> Stealer<T> {
-        Stealer::new(Arc::clone(&self.shared), self.shared.leaves[leaf].queue)
+        assert!(
+            leaf < self.shared.leaves.len(),
+            "leaf {leaf} is out of range"
+        );
+        Stealer::new(Arc::clone(&self.shared), leaf)
     }
 }
 
@@ -174,67 +182,74 @@ impl<T> core::fmt::Debug for Injector<T> {
 /// let (injector, mut workers) =
 ///     gearset_hqueue::new::<u64>(Topology::synthetic("core:2")?, Config::default());
 /// for i in 0..4 {
-///     workers[0].push(i, i);
+///     workers[0].push(7, i);
 /// }
 /// let stealer = injector.stealer(0);
-/// assert_eq!(stealer.steal(), Some((0, 0)));
-/// assert_eq!(stealer.steal_batch_and_pop(&mut workers[1]), Some((1, 1)));
-/// assert_eq!(workers[1].pop_local(), Some((2, 2))); // the batch was half of 3 items
+/// assert_eq!(stealer.steal(), Some((7, 0)));
+/// assert_eq!(stealer.steal_batch_and_pop(&mut workers[1]), Some((7, 1)));
+/// assert_eq!(workers[1].pop_local(), Some((7, 2))); // the batch was half of 3 items
 /// # Ok::<(), gearset_hqueue::ParseError>(())
 /// ```
 pub struct Stealer<T> {
     shared: Arc<Shared<T>>,
-    queue: usize,
+    /// The leaf whose ring this stealer takes from.
+    leaf: usize,
 }
 
 impl<T> Stealer<T> {
-    pub(crate) fn new(shared: Arc<Shared<T>>, queue: usize) -> Self {
-        Self { shared, queue }
+    pub(crate) fn new(shared: Arc<Shared<T>>, leaf: usize) -> Self {
+        Self { shared, leaf }
     }
 
-    /// Takes the oldest item of the lowest frame, if any. Returns `None` without locking when
-    /// the queue's length hint reads 0 (it may lag a concurrent push by the owner).
+    /// Takes the oldest item of the leaf (lock-free: one compare-and-swap claims it), if any.
+    /// `None` means the ring was empty at the claim; it may lag a concurrent push by the
+    /// owner. Waits (spinning, then yielding) only while another thief is copying a batch out
+    /// of the same leaf (at most `max_batch` moves, no user code). `[TLA: StealOne]`
     pub fn steal(&self) -> Option<(Frame, T)> {
-        let q = &self.shared.queues[self.queue];
-        if q.looks_empty() {
-            return None;
+        let mut got = None;
+        match self.shared.leaves[self.leaf].claim(1, |x| got = Some(x)) {
+            Claim::Took(_) => got,
+            Claim::Empty => None,
         }
-        q.with(FrameQueue::pop_oldest)
     }
 
-    /// Takes half the queue's items (lowest frames first, at most `max_batch`), returns the
-    /// first and pushes the rest onto `dest`'s leaf queue. Not counted in `dest`'s statistics
-    /// (they count the worker's own climbs).
+    /// Takes half the leaf's items (at most `max_batch` and `dest`'s leaf capacity), returns
+    /// the first and pushes the rest onto `dest` (as [`Worker::push`] would, so they may
+    /// spill if `dest`'s ring holds another frame). Not counted in `dest`'s statistics (they
+    /// count the worker's own climbs).
     ///
     /// Panics if `dest` belongs to another tree.
     pub fn steal_batch_and_pop(&self, dest: &mut Worker<T>) -> Option<(Frame, T)> {
-        let dest_queue = dest.leaf_queue_in(&self.shared);
-        let max = self.shared.config.max_batch;
+        dest.check_tree(&self.shared);
+        let config = &self.shared.config;
+        let max = config.max_batch.min(config.leaf_capacity);
         let mut batch = Vec::new();
-        self.shared.queues[self.queue]
-            .with(|q| q.take_lowest(q.len().div_ceil(2).min(max), &mut batch));
-        let mut batch = batch.into_iter();
-        let first = batch.next()?;
-        dest_queue.with(|q| batch.for_each(|(f, x)| q.push(f, x)));
+        claim_batch(&self.shared, QueueId::Leaf(self.leaf), max, &mut batch);
+        if batch.is_empty() {
+            return None;
+        }
+        let first = batch.remove(0);
+        dest.put_batch(&mut batch);
         Some(first)
     }
 
-    /// Whether the queue's length hint reads 0 (it may lag concurrent pushes and pops).
+    /// Whether the leaf looks empty (it may change as soon as this returns: the owner pushes,
+    /// thieves take).
     pub fn is_empty(&self) -> bool {
-        self.shared.queues[self.queue].looks_empty()
+        self.shared.leaves[self.leaf].len() == 0
     }
 }
 
 impl<T> Clone for Stealer<T> {
     fn clone(&self) -> Self {
-        Self::new(Arc::clone(&self.shared), self.queue)
+        Self::new(Arc::clone(&self.shared), self.leaf)
     }
 }
 
 impl<T> core::fmt::Debug for Stealer<T> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Stealer")
-            .field("queue", &self.queue)
+            .field("leaf", &self.leaf)
             .finish_non_exhaustive()
     }
 }

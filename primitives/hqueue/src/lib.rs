@@ -107,6 +107,7 @@
 mod error;
 mod frames;
 mod handles;
+mod leaf;
 mod pin;
 mod stats;
 mod synthetic;

@@ -1,4 +1,4 @@
-//! The queue tree: one locked [`FrameQueue`] per leaf and per shared level, and, for each leaf,
+//! The queue tree: one lock-free [`Leaf`] ring per leaf, one locked [`FrameQueue`] per shared level, and, for each leaf,
 //! the order in which its worker searches the others (its *rings*).
 //!
 //! # Which topology nodes get a queue
@@ -19,12 +19,23 @@ use gearset_sync::{
     atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed},
 };
 
-use crate::{Config, LevelKind, Topology, frames::FrameQueue};
+use crate::{Config, LevelKind, Placement, Topology, frames::FrameQueue, leaf::Leaf};
 
-/// One queue of the tree.
+/// A queue of the tree: a leaf's lock-free ring or a shared level's locked queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum QueueId {
+    /// Index into [`Shared::leaves`] (the leaf number).
+    Leaf(usize),
+    /// Index into [`Shared::levels`].
+    Level(usize),
+}
+
+/// One shared level's queue (L2, L3, NUMA node, machine): frame buckets under a mutex. These
+/// are touched only by spills, injections, priority takes and climbs, never by the owner's
+/// fast path.
 #[derive(Debug)]
 pub(crate) struct Queue<T> {
-    /// The items. Locked by whoever pushes, pops, steals or spills here.
+    /// The items. Locked by whoever pushes, steals or spills here.
     items: Mutex<FrameQueue<T>>,
     /// Length hint: written only while `items` is locked, read without the lock by climbing
     /// workers to skip empty queues. May be stale (see `looks_empty`).
@@ -32,7 +43,7 @@ pub(crate) struct Queue<T> {
     /// Lowest-frame hint (`u64::MAX` when empty): written with `len`, read by the priority
     /// check of `Worker::pop`.
     min: AtomicU64,
-    /// Soft bound: a push beyond it spills (leaves) or goes further up (shared levels).
+    /// Soft bound: a spill that does not fit goes further up. `usize::MAX` at the root.
     pub(crate) capacity: usize,
 }
 
@@ -94,28 +105,33 @@ impl<T> Queue<T> {
 /// The queues a leaf's worker searches at one distance.
 #[derive(Debug)]
 pub(crate) struct Ring {
-    /// The shared-level queue of the nearest common ancestor (spills go here).
+    /// The shared-level queue of the nearest common ancestor (an index into
+    /// [`Shared::levels`]; spills go here).
     pub(crate) ancestor: usize,
     /// The other queues at this distance, in tree order (a search starts at a rotating index).
-    pub(crate) others: Box<[usize]>,
+    pub(crate) others: Box<[QueueId]>,
     /// The kind of the common ancestor.
     pub(crate) level: LevelKind,
     /// Whether items taken here come from another NUMA node.
     pub(crate) crosses_numa: bool,
 }
 
-/// One leaf's queue and rings.
+/// One leaf's rings, nearest first.
 #[derive(Debug)]
 pub(crate) struct LeafPlan {
-    pub(crate) queue: usize,
     pub(crate) rings: Box<[Ring]>,
 }
 
 /// Everything the handles share.
 #[derive(Debug)]
 pub(crate) struct Shared<T> {
-    pub(crate) queues: Box<[CachePadded<Queue<T>>]>,
-    pub(crate) leaves: Box<[LeafPlan]>,
+    /// One lock-free ring per leaf, by leaf number.
+    pub(crate) leaves: Box<[CachePadded<Leaf<T>>]>,
+    /// One locked queue per shared level with a queue (see the module docs).
+    pub(crate) levels: Box<[CachePadded<Queue<T>>]>,
+    /// Each leaf's rings, by leaf number.
+    pub(crate) plans: Box<[LeafPlan]>,
+    /// The machine's queue, in `levels`.
     pub(crate) root: usize,
     pub(crate) topology: Topology,
     pub(crate) config: Config,
@@ -124,30 +140,50 @@ pub(crate) struct Shared<T> {
 impl<T> Shared<T> {
     pub(crate) fn new(topology: Topology, config: Config) -> Self {
         let queued = queued_nodes(&topology);
-        let mut queue_of = vec![usize::MAX; topology.nodes.len()];
-        let mut queues = Vec::new();
-        for (id, &n) in queued.iter().enumerate() {
-            queue_of[n] = id;
-            let capacity = match n {
-                0 => usize::MAX,
-                _ => config.leaf_capacity * leaves_under(&topology, n),
-            };
-            queues.push(CachePadded::new(Queue::new(capacity)));
+        let mut id_of = vec![None; topology.nodes.len()];
+        let mut levels = Vec::new();
+        for &n in &queued {
+            id_of[n] = Some(match topology.leaves.iter().position(|&l| l == n) {
+                Some(leaf) => QueueId::Leaf(leaf),
+                None => {
+                    let capacity = match n {
+                        0 => usize::MAX,
+                        _ => config.leaf_capacity * leaves_under(&topology, n),
+                    };
+                    levels.push(CachePadded::new(Queue::new(capacity)));
+                    QueueId::Level(levels.len() - 1)
+                }
+            });
         }
         let leaves = (0..topology.leaf_count())
-            .map(|leaf| plan(&topology, &queued, &queue_of, leaf))
+            .map(|leaf| {
+                let shared_by =
+                    config.placement == Placement::PerPu && topology.leaf_cpus(leaf).len() > 1;
+                CachePadded::new(Leaf::new(config.leaf_capacity, shared_by))
+            })
             .collect();
+        let plans = (0..topology.leaf_count())
+            .map(|leaf| plan(&topology, &queued, &id_of, leaf))
+            .collect();
+        let Some(QueueId::Level(root)) = id_of[0] else {
+            unreachable!("the machine node is never a leaf")
+        };
         Self {
-            queues: queues.into(),
             leaves,
-            root: queue_of[0],
+            levels: levels.into(),
+            plans,
+            root,
             topology,
             config,
         }
     }
 
-    pub(crate) fn leaf_queue(&self, leaf: usize) -> &Queue<T> {
-        &self.queues[self.leaves[leaf].queue]
+    /// Whether queue `q`'s hint reads empty.
+    pub(crate) fn looks_empty(&self, q: QueueId) -> bool {
+        match q {
+            QueueId::Leaf(l) => self.leaves[l].len() == 0,
+            QueueId::Level(l) => self.levels[l].looks_empty(),
+        }
     }
 }
 
@@ -175,25 +211,24 @@ fn leaves_under(t: &Topology, n: usize) -> usize {
     t.leaves.iter().filter(|&&l| t.is_within(l, n)).count()
 }
 
-fn plan(t: &Topology, queued: &[usize], queue_of: &[usize], leaf: usize) -> LeafPlan {
+fn plan(t: &Topology, queued: &[usize], id_of: &[Option<QueueId>], leaf: usize) -> LeafPlan {
     let leaf_node = t.leaves[leaf];
     let numa = t
         .ancestors(leaf_node)
         .find(|&n| t.nodes[n].kind == LevelKind::Numa);
     let mut rings = Vec::new();
     let mut prev = leaf_node;
-    for a in t
-        .ancestors(leaf_node)
-        .skip(1)
-        .filter(|&a| queue_of[a] != usize::MAX)
-    {
+    for a in t.ancestors(leaf_node).skip(1) {
+        let Some(QueueId::Level(ancestor)) = id_of[a] else {
+            continue;
+        };
         let others = queued
             .iter()
             .filter(|&&q| q != a && t.is_within(q, a) && !t.is_within(q, prev))
-            .map(|&q| queue_of[q])
+            .filter_map(|&q| id_of[q])
             .collect();
         rings.push(Ring {
-            ancestor: queue_of[a],
+            ancestor,
             others,
             level: t.nodes[a].kind,
             crosses_numa: numa.is_some_and(|m| m != a && t.is_within(m, a)),
@@ -201,7 +236,6 @@ fn plan(t: &Topology, queued: &[usize], queue_of: &[usize], leaf: usize) -> Leaf
         prev = a;
     }
     LeafPlan {
-        queue: queue_of[leaf_node],
         rings: rings.into(),
     }
 }
@@ -214,9 +248,9 @@ mod tests {
     fn rings_cover_every_other_queue_once_nearest_first() {
         let t = Topology::synthetic("numa:2 l3:2 core:2 pu:2").unwrap();
         let s: Shared<u32> = Shared::new(t, Config::default());
-        // root + 2 numa + 4 l3 + 8 cores
-        assert_eq!(s.queues.len(), 15);
-        let plan = &s.leaves[0];
+        // root + 2 numa + 4 l3, and 8 cores
+        assert_eq!((s.levels.len(), s.leaves.len()), (7, 8));
+        let plan = &s.plans[0];
         let kinds: Vec<_> = plan
             .rings
             .iter()
@@ -230,14 +264,22 @@ mod tests {
                 (LevelKind::Machine, true)
             ]
         );
+        let key = |q: QueueId| match q {
+            QueueId::Level(l) => l,
+            QueueId::Leaf(l) => 100 + l,
+        };
         let mut seen: Vec<usize> = plan
             .rings
             .iter()
-            .flat_map(|r| core::iter::once(r.ancestor).chain(r.others.iter().copied()))
-            .chain([plan.queue])
+            .flat_map(|r| {
+                core::iter::once(QueueId::Level(r.ancestor)).chain(r.others.iter().copied())
+            })
+            .chain([QueueId::Leaf(0)])
+            .map(key)
             .collect();
         seen.sort_unstable();
-        assert_eq!(seen, (0..15).collect::<Vec<_>>());
+        let all: Vec<usize> = (0..7).chain(100..108).collect();
+        assert_eq!(seen, all);
         assert_eq!(plan.rings[0].others.len(), 1);
     }
 
@@ -245,10 +287,10 @@ mod tests {
     fn single_child_levels_get_no_queue() {
         let t = Topology::synthetic("pack:1 l3:1 l2:2 core:1 pu:2").unwrap();
         let s: Shared<u32> = Shared::new(t, Config::default());
-        // root + l3 + 2 cores: pack (one child) and each l2 (one core) get no queue.
-        assert_eq!(s.queues.len(), 4);
-        let levels: Vec<_> = s.leaves[1].rings.iter().map(|r| r.level).collect();
+        // root + l3, and 2 cores: pack (one child) and each l2 (one core) get no queue.
+        assert_eq!((s.levels.len(), s.leaves.len()), (2, 2));
+        let levels: Vec<_> = s.plans[1].rings.iter().map(|r| r.level).collect();
         assert_eq!(levels, [LevelKind::Cache(3), LevelKind::Machine]);
-        assert_eq!(s.leaves[1].rings[1].others.len(), 0);
+        assert_eq!(s.plans[1].rings[1].others.len(), 0);
     }
 }

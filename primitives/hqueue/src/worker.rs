@@ -2,12 +2,13 @@
 
 use core::{cell::Cell, marker::PhantomData};
 
-use gearset_sync::Arc;
+use gearset_sync::{Arc, Backoff};
 
 use crate::{
     PinError, Stats, Stealer,
-    frames::{Frame, FrameQueue},
-    tree::{Queue, Shared},
+    frames::Frame,
+    leaf::{Claim, Leaf, Refused},
+    tree::{QueueId, Shared},
 };
 
 /// The handle of one worker thread on one leaf of the tree.
@@ -44,14 +45,16 @@ pub struct Worker<T> {
     stats: Stats,
     /// Rotates the start of each ring search, so thieves of one ring spread over victims.
     tick: usize,
-    /// Reused for batches and spills; empty between calls.
-    buf: Vec<(Frame, T)>,
+    /// Items in transit from a full leaf to a shared level (a spill); empty between calls.
+    spill: Vec<(Frame, T)>,
+    /// Items in transit from a victim to this leaf (a batch); empty between calls.
+    batch: Vec<(Frame, T)>,
     _not_sync: PhantomData<Cell<()>>,
 }
 
 impl<T> Worker<T> {
     pub(crate) fn new(shared: Arc<Shared<T>>, leaf: usize, cpus: Box<[usize]>) -> Self {
-        let rings = shared.leaves[leaf].rings.iter();
+        let rings = shared.plans[leaf].rings.iter();
         let stats = Stats::for_levels(rings.map(|r| (r.level, r.crosses_numa)));
         Self {
             shared,
@@ -59,7 +62,8 @@ impl<T> Worker<T> {
             cpus,
             stats,
             tick: leaf,
-            buf: Vec::new(),
+            spill: Vec::new(),
+            batch: Vec::new(),
             _not_sync: PhantomData,
         }
     }
@@ -103,10 +107,7 @@ impl<T> Worker<T> {
     /// # Ok::<(), gearset_hqueue::ParseError>(())
     /// ```
     pub fn stealer(&self) -> Stealer<T> {
-        Stealer::new(
-            Arc::clone(&self.shared),
-            self.shared.leaves[self.leaf].queue,
-        )
+        Stealer::new(Arc::clone(&self.shared), self.leaf)
     }
 
     /// Binds the calling thread to this worker's CPUs (Linux `sched_setaffinity`).
@@ -127,50 +128,52 @@ impl<T> Worker<T> {
         }
     }
 
-    /// Pushes `item` at frame `frame` onto the leaf queue. If that makes the queue exceed its
-    /// capacity, the highest-frame half moves to the nearest shared queue with room (the root
-    /// has no bound), counted in [`LevelStats::spilled`](crate::LevelStats).
+    /// Pushes `item` at frame `frame`. The leaf ring holds one frame at a time (OBIM's
+    /// per-thread chunk), so:
+    ///
+    /// - same frame as the ring (or an empty ring), with room: onto the ring, lock-free;
+    /// - a **higher** frame than the ring's: straight to the nearest shared queue with room
+    ///   (it waits there, bucketed by frame, for whoever runs out of nearer work first);
+    /// - a **lower** frame: the ring's items move up to the nearest shared queue with room
+    ///   and the ring takes the new, more urgent frame;
+    /// - a full ring: its oldest half moves up, then the item goes onto the ring.
+    ///
+    /// Every move up is counted in [`LevelStats::spilled`](crate::LevelStats); the root has
+    /// no bound.
     pub fn push(&mut self, frame: Frame, item: T) {
         self.stats.pushed += 1;
-        let leaf = self.shared.leaf_queue(self.leaf);
-        let buf = &mut self.buf;
-        leaf.with(|q| {
-            q.push(frame, item);
-            if q.len() > leaf.capacity {
-                q.take_highest(q.len() / 2, buf);
-            }
-        });
-        if !self.buf.is_empty() {
-            self.spill();
-        }
+        self.push_uncounted(frame, item);
     }
 
-    /// Moves `self.buf` into the nearest ancestor queue that has room for all of it.
-    #[inline(never)]
-    fn spill(&mut self) {
-        let shared = &*self.shared;
-        let rings = &shared.leaves[self.leaf].rings;
-        for (k, ring) in rings.iter().enumerate() {
-            let q = &shared.queues[ring.ancestor];
-            let n = self.buf.len();
-            let last = k + 1 == rings.len();
-            let buf = &mut self.buf;
-            let moved = q.with(|items| {
-                let fits = last || items.len() + n <= q.capacity;
-                if fits {
-                    buf.drain(..).for_each(|(f, x)| items.push(f, x));
+    /// [`Worker::push`] without counting it as a push (batches moved in by a climb).
+    fn push_uncounted(&mut self, frame: Frame, mut item: T) {
+        let leaf = &self.shared.leaves[self.leaf];
+        let _owners = leaf.lock_owners();
+        let backoff = Backoff::new();
+        loop {
+            let refused = match leaf.push(frame, item) {
+                Ok(()) => return,
+                Err((refused, back)) => {
+                    item = back;
+                    refused
                 }
-                fits
-            });
-            if moved {
-                self.stats.levels[k].spilled += n as u64;
-                return;
+            };
+            let moved = match refused {
+                Refused::HigherFrame => {
+                    self.spill.push((frame, item));
+                    spill(&self.shared, self.leaf, &mut self.stats, &mut self.spill);
+                    return;
+                }
+                Refused::Full => claim_own(leaf, |len| len / 2, &mut self.spill),
+                Refused::LowerFrame => claim_own(leaf, |len| len, &mut self.spill),
+            };
+            if moved == 0 {
+                // A thief is copying out of the ring (at most `max_batch` moves).
+                backoff.snooze();
+            } else {
+                spill(&self.shared, self.leaf, &mut self.stats, &mut self.spill);
             }
         }
-        // A tree without rings has a single leaf, which is the root: put the items back.
-        let leaf = shared.leaf_queue(self.leaf);
-        let buf = &mut self.buf;
-        leaf.with(|items| buf.drain(..).for_each(|(f, x)| items.push(f, x)));
     }
 
     /// Pops an item: normally the lowest frame of the leaf queue (the newest of that frame).
@@ -202,29 +205,30 @@ impl<T> Worker<T> {
         self.climb()
     }
 
-    /// Step 1 of `pop`: a batch from the ancestor with the lowest frame hint, if it is below
-    /// the (non-empty) leaf's (the nearest among equals: the comparison is strict). `[TLA: LockPriorityTake]`
+    /// Step 1 of `pop`: one item from the ancestor with the lowest frame hint, if it is
+    /// below the (non-empty) leaf's (the nearest among equals: the comparison is strict). One
+    /// item, not a batch: the ring holds another frame. `[TLA: PriorityTake]`
     fn priority_take(&mut self) -> Option<(Frame, T)> {
-        let victim = {
-            let shared = &*self.shared;
-            let plan = &shared.leaves[self.leaf];
-            let mut best = shared.queues[plan.queue].min_hint();
-            if best == u64::MAX {
-                // An empty leaf climbs nearest first instead ([TLA: NearestFirst]).
-                return None;
+        let shared = &*self.shared;
+        let mut best = shared.leaves[self.leaf].min_hint();
+        if best == u64::MAX {
+            // An empty leaf climbs nearest first instead ([TLA: NearestFirst]).
+            return None;
+        }
+        let mut from = None;
+        for (k, ring) in shared.plans[self.leaf].rings.iter().enumerate() {
+            let m = shared.levels[ring.ancestor].min_hint();
+            if m < best {
+                (best, from) = (m, Some((k, ring.ancestor)));
             }
-            let mut from = None;
-            for (k, ring) in plan.rings.iter().enumerate() {
-                let m = shared.queues[ring.ancestor].min_hint();
-                if m < best {
-                    (best, from) = (m, Some((k, ring.ancestor)));
-                }
-            }
-            from
-        };
-        let (k, q) = victim?;
-        let got = self.take_batch(k, q);
-        self.stats.popped_remote += u64::from(got.is_some());
+        }
+        let (k, q) = from?;
+        let got = shared.levels[q].with(|items| items.pop_oldest());
+        if got.is_some() {
+            self.stats.popped_remote += 1;
+            self.stats.levels[k].batches += 1;
+            self.stats.levels[k].taken += 1;
+        }
         got
     }
 
@@ -240,13 +244,16 @@ impl<T> Worker<T> {
     /// # Ok::<(), gearset_hqueue::ParseError>(())
     /// ```
     pub fn local_min_frame(&self) -> Option<Frame> {
-        self.shared.leaf_queue(self.leaf).with(|q| q.min_frame())
+        match self.shared.leaves[self.leaf].min_hint() {
+            u64::MAX => None,
+            frame => Some(frame),
+        }
     }
 
     /// The number of items in the leaf queue (it may change as soon as this returns when
     /// other threads steal from it or share it).
     pub fn local_len(&self) -> usize {
-        self.shared.leaf_queue(self.leaf).with(|q| q.len())
+        self.shared.leaves[self.leaf].len()
     }
 
     /// Pops from the leaf queue only, without climbing.
@@ -260,11 +267,7 @@ impl<T> Worker<T> {
     /// # Ok::<(), gearset_hqueue::ParseError>(())
     /// ```
     pub fn pop_local(&mut self) -> Option<(Frame, T)> {
-        let leaf = self.shared.leaf_queue(self.leaf);
-        if leaf.looks_empty() {
-            return None;
-        }
-        let got = leaf.with(FrameQueue::pop_newest);
+        let got = self.shared.leaves[self.leaf].pop();
         self.stats.popped_local += u64::from(got.is_some());
         got
     }
@@ -272,7 +275,7 @@ impl<T> Worker<T> {
     #[inline(never)]
     fn climb(&mut self) -> Option<(Frame, T)> {
         self.tick = self.tick.wrapping_add(1);
-        let rings = self.shared.leaves[self.leaf].rings.len();
+        let rings = self.shared.plans[self.leaf].rings.len();
         for k in 0..rings {
             // [TLA: NearestFirst] ring k is searched completely before ring k + 1.
             if let Some(x) = self.search_ring(k) {
@@ -285,13 +288,13 @@ impl<T> Worker<T> {
     }
 
     fn search_ring(&mut self, k: usize) -> Option<(Frame, T)> {
-        let ancestor = self.shared.leaves[self.leaf].rings[k].ancestor;
-        if let Some(x) = self.take_batch(k, ancestor) {
+        let ancestor = self.shared.plans[self.leaf].rings[k].ancestor;
+        if let Some(x) = self.take_batch(k, QueueId::Level(ancestor)) {
             return Some(x);
         }
-        let n = self.shared.leaves[self.leaf].rings[k].others.len();
+        let n = self.shared.plans[self.leaf].rings[k].others.len();
         for i in 0..n {
-            let victim = self.shared.leaves[self.leaf].rings[k].others[(self.tick + i) % n];
+            let victim = self.shared.plans[self.leaf].rings[k].others[(self.tick + i) % n];
             let before = self.stats.levels[k].taken;
             if let Some(x) = self.take_batch(k, victim) {
                 let level = &mut self.stats.levels[k];
@@ -302,38 +305,96 @@ impl<T> Worker<T> {
         None
     }
 
-    /// Takes half of `victim` (lowest frames first, at most `max_batch`), returns the first
-    /// item and pushes the rest onto the leaf queue. `[TLA: LockStealBatch]`
-    fn take_batch(&mut self, k: usize, victim: usize) -> Option<(Frame, T)> {
-        let victim = &self.shared.queues[victim];
-        if victim.looks_empty() {
+    /// Takes a batch from `victim`: half its lowest frame's items (at most `max_batch` and
+    /// the leaf capacity), returns the first (oldest) and pushes the rest onto the leaf.
+    /// `[TLA: ClaimBatch, then PutBatch]`
+    fn take_batch(&mut self, k: usize, victim: QueueId) -> Option<(Frame, T)> {
+        let shared = &*self.shared;
+        if shared.looks_empty(victim) {
+            // [TLA: LoadLenEmpty]
             return None;
         }
-        let max = self.shared.config.max_batch;
-        let buf = &mut self.buf;
-        victim.with(|q| q.take_lowest(q.len().div_ceil(2).min(max), buf));
-        let mut batch = self.buf.drain(..);
-        let first = batch.next()?;
-        let level = &mut self.stats.levels[k];
-        level.batches += 1;
-        level.taken += 1 + batch.len() as u64;
-        if batch.len() > 0 {
-            let leaf = self.shared.leaf_queue(self.leaf);
-            leaf.with(|q| batch.for_each(|(f, x)| q.push(f, x)));
+        let max = shared.config.max_batch.min(shared.config.leaf_capacity);
+        claim_batch(shared, victim, max, &mut self.batch);
+        let mut batch = core::mem::take(&mut self.batch);
+        let mut rest = batch.drain(..);
+        let first = rest.next();
+        if first.is_some() {
+            let level = &mut self.stats.levels[k];
+            level.batches += 1;
+            level.taken += 1 + rest.len() as u64;
         }
-        Some(first)
+        for (f, x) in rest {
+            self.push_uncounted(f, x);
+        }
+        self.batch = batch;
+        first
     }
-}
 
-impl<T> Worker<T> {
-    /// This worker's leaf queue, checking that it belongs to the tree `shared`.
-    pub(crate) fn leaf_queue_in<'a>(&'a self, shared: &Shared<T>) -> &'a Queue<T> {
+    /// Moves the items of `self.batch` onto the leaf: the rest of a batch a [`Stealer`] took
+    /// for this worker.
+    pub(crate) fn put_batch(&mut self, batch: &mut Vec<(Frame, T)>) {
+        for (f, x) in batch.drain(..) {
+            self.push_uncounted(f, x);
+        }
+    }
+
+    /// This worker's leaf ring, checking that it belongs to the tree `shared`.
+    pub(crate) fn check_tree(&self, shared: &Shared<T>) {
         assert!(
             core::ptr::eq(shared, &*self.shared),
             "the worker belongs to another queue tree"
         );
-        self.shared.leaf_queue(self.leaf)
     }
+}
+
+/// Claims a batch of at most `max` items of `victim`'s lowest frame into `out` (oldest
+/// first). Leaves `out` empty when the victim was empty. `[TLA: ClaimBatch]`
+pub(crate) fn claim_batch<T>(
+    shared: &Shared<T>,
+    victim: QueueId,
+    max: usize,
+    out: &mut Vec<(Frame, T)>,
+) {
+    match victim {
+        QueueId::Leaf(l) => {
+            if let Claim::Empty = shared.leaves[l].claim(max, |x| out.push(x)) {
+                debug_assert!(out.is_empty());
+            }
+        }
+        QueueId::Level(q) => shared.levels[q].with(|items| {
+            let n = items.len().div_ceil(2).min(max);
+            items.take_lowest_frame(n, &mut |x| out.push(x));
+        }),
+    }
+}
+
+/// The owner claims `n(len)` of its ring's oldest items into `out`. `[TLA: SpillClaim]`
+fn claim_own<T>(leaf: &Leaf<T>, n: impl Fn(u32) -> u32, out: &mut Vec<(Frame, T)>) -> usize {
+    leaf.claim_own(n, |x| out.push(x))
+}
+
+/// Moves `items` into the nearest shared queue on `leaf`'s path to the root that has room for
+/// all of them (the root always has). `[TLA: SpillPut]`
+fn spill<T>(shared: &Shared<T>, leaf: usize, stats: &mut Stats, items: &mut Vec<(Frame, T)>) {
+    let rings = &shared.plans[leaf].rings;
+    let n = items.len();
+    for (k, ring) in rings.iter().enumerate() {
+        let q = &shared.levels[ring.ancestor];
+        let last = k + 1 == rings.len();
+        let moved = q.with(|queue| {
+            let fits = last || queue.len() + n <= q.capacity;
+            if fits {
+                items.drain(..).for_each(|(f, x)| queue.push(f, x));
+            }
+            fits
+        });
+        if moved {
+            stats.levels[k].spilled += n as u64;
+            return;
+        }
+    }
+    unreachable!("every leaf has the root in its last ring");
 }
 
 impl<T> core::fmt::Debug for Worker<T> {

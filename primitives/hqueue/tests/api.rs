@@ -16,19 +16,34 @@ fn small(leaf_capacity: usize, max_batch: usize) -> Config {
 }
 
 #[test]
-fn full_leaf_spills_its_highest_frames_to_the_parent() {
+fn full_leaf_spills_its_oldest_half_to_the_parent() {
     let (_inj, mut w) = tree("l3:2 core:2", small(4, 32));
-    for frame in 0..5 {
-        w[0].push(frame, frame as u32);
+    for i in 0..5 {
+        w[0].push(7, i);
     }
-    // 5 > 4: half (2 items, frames 4 and 3) went to the L3 queue.
+    // The fifth push found the ring full (4): its oldest half (0 and 1) went to the L3 queue.
     assert_eq!(w[0].local_len(), 3);
     assert_eq!(w[0].stats().levels[0].spilled, 2);
     assert_eq!(w[0].stats().levels[0].level, LevelKind::Cache(3));
-    // The sibling under the same L3 finds them in the L3 queue first, lowest frame first.
-    assert_eq!(w[1].pop(), Some((3, 3)));
+    // The sibling under the same L3 finds them in the L3 queue first, oldest first.
+    assert_eq!(w[1].pop(), Some((7, 0)));
     assert_eq!(w[1].stats().levels[0].taken, 1);
     assert_eq!(w[1].pop_local(), None, "half of 2 is 1: nothing kept");
+}
+
+#[test]
+fn the_ring_holds_one_frame_higher_frames_wait_upstairs() {
+    let (_inj, mut w) = tree("l3:2 core:2", small(4, 32));
+    w[0].push(5, 50);
+    w[0].push(6, 60); // higher than the ring's frame: to the L3 queue
+    w[0].push(5, 51);
+    assert_eq!((w[0].local_len(), w[0].local_min_frame()), (2, Some(5)));
+    assert_eq!(w[0].stats().levels[0].spilled, 1);
+    w[0].push(4, 40); // lower: the ring's frame-5 items move up, the ring takes frame 4
+    assert_eq!((w[0].local_len(), w[0].local_min_frame()), (1, Some(4)));
+    assert_eq!(w[0].stats().levels[0].spilled, 3);
+    let order: Vec<_> = core::iter::from_fn(|| w[0].pop()).collect();
+    assert_eq!(order, [(4, 40), (5, 50), (5, 51), (6, 60)]);
 }
 
 #[test]
@@ -97,10 +112,12 @@ fn a_climb_takes_half_bounded_by_max_batch() {
     for i in 0..5 {
         w[0].push(i as u64, i);
     }
-    // half of 5 = 3 (rounded up), max_batch 3: takes frames 0, 1, 2; returns 0.
-    assert_eq!(w[1].pop(), Some((0, 0)));
-    assert_eq!(w[1].local_len(), 2);
-    assert_eq!(w[0].local_len(), 2);
+    // Frame 0 is in w[0]'s ring, frames 1..5 wait in the root queue (higher frames go up).
+    // w[1] climbs: the root ring's own queue first (the ancestor), half of 4 = 2 of its lowest
+    // frame (frame 1 only: a batch never mixes frames).
+    assert_eq!(w[1].pop(), Some((1, 1)));
+    assert_eq!(w[1].local_len(), 0);
+    assert_eq!(w[0].local_len(), 1);
     let (_inj, mut w) = tree("core:2", small(256, 2));
     for i in 0..10 {
         w[0].push(0, i);
@@ -112,17 +129,22 @@ fn a_climb_takes_half_bounded_by_max_batch() {
 }
 
 #[test]
-fn owner_pops_lowest_frame_newest_first_thieves_oldest() {
+fn owner_and_thieves_take_the_oldest_of_the_lowest_frame() {
     let (inj, mut w) = tree("core:2", Config::default());
     for (f, x) in [(2, 1), (1, 2), (1, 3), (2, 4)] {
         w[0].push(f, x);
     }
+    // Frame 1 took the ring (frame 2's item moved up); frame 2's second item went up too.
     assert_eq!(w[0].local_min_frame(), Some(1));
     assert_eq!(inj.stealer(0).steal(), Some((1, 2)), "oldest of frame 1");
     assert_eq!(w[0].pop(), Some((1, 3)));
-    assert_eq!(w[0].pop(), Some((2, 4)), "newest of frame 2");
-    assert_eq!(w[0].stealer().steal(), Some((2, 1)));
     assert!(w[0].stealer().is_empty());
+    assert_eq!(
+        w[0].pop(),
+        Some((2, 1)),
+        "then frame 2 from the root, oldest first"
+    );
+    assert_eq!(w[0].pop(), Some((2, 4)));
 }
 
 #[test]
@@ -136,9 +158,14 @@ fn injected_items_reach_every_worker() {
     assert_eq!(inj.len(), 8);
     let got = w[3].pop().unwrap();
     assert_eq!(got, (0, 0));
-    // half of 8 = 4 taken from the root, 3 kept locally.
-    assert_eq!(w[3].local_len(), 3);
-    assert_eq!(w[3].stats().levels.last().unwrap().taken, 4);
+    // A batch takes one frame only: frame 0 has one item.
+    assert_eq!(w[3].local_len(), 0);
+    assert_eq!(w[3].stats().levels.last().unwrap().taken, 1);
+    inj.push(9, 90);
+    inj.push(9, 91);
+    inj.push(9, 92);
+    assert_eq!(w[2].pop(), Some((1, 1)));
+    assert_eq!(w[2].pop(), Some((2, 2)));
     assert!(!inj.is_empty());
 }
 

@@ -91,10 +91,11 @@ fn simulate(spec: &str, steps: usize, seed: u64, config: Config, inject: bool) -
 #[test]
 fn one_queue_has_no_rank_error() {
     let steps = if cfg!(miri) { 80 } else { 20_000 };
-    // One core, no injector and no spills: everything stays in the leaf queue.
+    // One core, no injector: the ring holds one frame, higher frames wait in the root queue,
+    // and the priority check takes from the root whenever it holds a lower frame than the
+    // ring: still exact.
     let config = Config {
-        leaf_capacity: usize::MAX / 2,
-        priority_check: false,
+        leaf_capacity: 1 << 12,
         ..Config::default()
     };
     let m = simulate("core:1", steps, 7, config, false);
