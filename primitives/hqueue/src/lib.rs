@@ -99,7 +99,9 @@
 //!
 //! # Feature flags
 //!
-//! None. (An `hwloc` backend through `hwlocality` is not implemented yet.)
+//! - `hwloc` (off by default): [`Topology::from_hwloc`], discovery through hwloc with the
+//!   `hwlocality` crate over the system's libhwloc 2 (Debian: `libhwloc-dev`, `libudev-dev`,
+//!   `pkg-config`), and the [`Source::Hwloc`] variant. Pinning accepts such a topology.
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
 #![warn(clippy::undocumented_unsafe_blocks)]
@@ -107,6 +109,8 @@
 mod error;
 mod frames;
 mod handles;
+#[cfg(feature = "hwloc")]
+mod hwloc;
 mod leaf;
 mod pin;
 mod stats;

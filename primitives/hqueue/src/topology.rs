@@ -71,6 +71,10 @@ pub enum Source {
     Sysfs(String),
     /// A flat fallback of `n` cores: discovery was not possible, for the reason given.
     Flat(String),
+    /// Read through hwloc ([`Topology::from_hwloc`], the `hwloc` feature); the string names
+    /// the hwloc API version. (This variant exists only with the feature.)
+    #[cfg(feature = "hwloc")]
+    Hwloc(String),
 }
 
 /// One node of the tree. `cpus` are OS CPU numbers for sysfs, logical PU numbers otherwise.
@@ -457,6 +461,8 @@ impl Topology {
             Source::Synthetic(s) => writeln!(f, " (synthetic {s:?})"),
             Source::Sysfs(root) => writeln!(f, " (sysfs {root})"),
             Source::Flat(why) => writeln!(f, " (flat fallback: {why})"),
+            #[cfg(feature = "hwloc")]
+            Source::Hwloc(version) => writeln!(f, " ({version})"),
         }
     }
 

@@ -124,6 +124,8 @@ impl<T> Worker<T> {
     pub fn pin(&self) -> Result<(), PinError> {
         match self.shared.topology.source() {
             crate::Source::Sysfs(_) => crate::pin::pin_current_thread(&self.cpus),
+            #[cfg(feature = "hwloc")]
+            crate::Source::Hwloc(_) => crate::pin::pin_current_thread(&self.cpus),
             _ => Err(PinError::NotThisMachine),
         }
     }

@@ -108,3 +108,24 @@ fn missing_sysfs_is_an_error_and_discover_falls_back() {
         );
     }
 }
+
+/// hwloc and sysfs describe this machine alike: same CPUs, same leaves, same distances.
+#[cfg(all(feature = "hwloc", target_os = "linux"))]
+#[test]
+fn hwloc_agrees_with_sysfs_on_this_machine() {
+    use gearset_hqueue::Topology;
+    let hw = Topology::from_hwloc().expect("hwloc loads this machine");
+    let fs = Topology::from_sysfs("/sys").expect("sysfs is mounted");
+    assert_eq!(hw.cpus(), fs.cpus(), "{hw}\n{fs}");
+    assert_eq!(hw.leaf_count(), fs.leaf_count(), "{hw}\n{fs}");
+    for a in 0..hw.leaf_count() {
+        assert_eq!(hw.leaf_cpus(a), fs.leaf_cpus(a));
+        for b in 0..hw.leaf_count() {
+            assert_eq!(
+                hw.distance(a, b).level,
+                fs.distance(a, b).level,
+                "{hw}\n{fs}"
+            );
+        }
+    }
+}
