@@ -338,9 +338,21 @@ ResizerNext ==
     \/ StartResize \/ CasSwingCurrent
     \/ FetchOrFreezeLen(R) \/ CasSetLen(R) \/ FetchOrFreezeCell(R) \/ CasCopyCell(R)
 
+\* The same steps as `WriterNext` and `ResizerNext`, one disjunct per action so that a checker
+\* names each step after its action (the conformance traces of
+\* models/tests/conformance_atomvec.rs are checked by action name).
 Next ==
-    \/ \E w \in Writers : WriterNext(w)
-    \/ ResizerNext
+    \/ \E w \in Writers : LoadCurrent(w)
+    \/ \E w \in Writers : LoadLen(w)
+    \/ \E w \in Writers : LoadCell(w)
+    \/ \E w \in Writers : LoadFlag(w)
+    \/ \E w \in Writers : CasCell(w)
+    \/ \E t \in Threads : FetchOrFreezeLen(t)
+    \/ \E t \in Threads : CasSetLen(t)
+    \/ \E t \in Threads : FetchOrFreezeCell(t)
+    \/ \E t \in Threads : CasCopyCell(t)
+    \/ StartResize
+    \/ CasSwingCurrent
     \/ Reclaim
     \/ Done
 

@@ -64,6 +64,10 @@ pub(crate) struct Buffer {
     pub(crate) next: AtomicPtr<Buffer>,
     /// How `len` is derived from the predecessor's frozen length. Immutable.
     pub(crate) plan: Plan,
+    /// 1 for the first buffer, the predecessor's plus 1 for a migration's: the buffer id of the
+    /// TLA+ spec (one resizer allocates ids in chain order), used by the trace records of
+    /// `--cfg gearset_trace`. Immutable.
+    pub(crate) generation: u64,
     /// Link in the owner's retired stack. Written by the retiring thread before its push CAS.
     pub(crate) retired_next: AtomicPtr<Buffer>,
     /// The cells; `cells.len()` is the capacity. Cells below the predecessor's capacity start
@@ -74,7 +78,13 @@ pub(crate) struct Buffer {
 impl Buffer {
     /// Allocates a buffer of `capacity` cells, the first `pending` of them `PENDING`.
     /// Returns `None` if the allocator refuses.
-    pub(crate) fn try_new(capacity: usize, pending: usize, len: u64, plan: Plan) -> Option<Self> {
+    pub(crate) fn try_new(
+        capacity: usize,
+        pending: usize,
+        len: u64,
+        plan: Plan,
+        generation: u64,
+    ) -> Option<Self> {
         let mut cells = Vec::new();
         cells.try_reserve_exact(capacity).ok()?;
         cells.extend((0..capacity).map(|i| AtomicU64::new(if i < pending { PENDING } else { 0 })));
@@ -82,6 +92,7 @@ impl Buffer {
             len: AtomicU64::new(len),
             next: AtomicPtr::new(core::ptr::null_mut()),
             plan,
+            generation,
             retired_next: AtomicPtr::new(core::ptr::null_mut()),
             cells: cells.into_boxed_slice(),
         })
@@ -120,11 +131,28 @@ pub(crate) unsafe fn advance(old: &Buffer) -> &Buffer {
     // sees the frozen length also sees `next`); the Acquire half reads the final length
     // written by in-place `grow_to` CASes. Pairs with those CASes and with the Acquire loads
     // of `len` in every operation. [TLA: FetchOrFreezeLen]
-    let frozen = old.len.fetch_or(FROZEN, AcqRel) & MASK;
-    let new_len = next.plan.apply(frozen);
+    let seen = old.len.fetch_or(freeze_bit(), AcqRel);
+    gearset_sync::trace_action!(
+        "FetchOrFreezeLen",
+        "pc[SELF] = \"adv1\" /\\ pc'[SELF] = \"adv2\" /\\ prev[SELF] = {} /\\ tmp'[SELF] = {} /\\ len'[{}] = {}",
+        old.generation,
+        seen & MASK,
+        old.generation,
+        spec_word(seen | freeze_bit())
+    );
+    let new_len = next.plan.apply(seen & MASK);
     // AcqRel: Release publishes the new length to threads that read it with Acquire;
     // failure (already set) needs no ordering beyond Acquire. [TLA: CasSetLen]
-    let _ = next.len.compare_exchange(PENDING, new_len, AcqRel, Acquire);
+    // `set` is read only by the trace below, compiled in under `--cfg gearset_trace`.
+    #[cfg_attr(not(gearset_trace), allow(unused_variables))]
+    let set = next.len.compare_exchange(PENDING, new_len, AcqRel, Acquire);
+    gearset_sync::trace_action!(
+        "CasSetLen",
+        "pc[SELF] = \"adv2\" /\\ pc'[SELF] # pc[SELF] /\\ buf'[SELF] = {} /\\ len'[{}] = {}",
+        next.generation,
+        next.generation,
+        spec_word(set.map_or_else(|actual| actual, |_| new_len))
+    );
     next
 }
 
@@ -148,8 +176,20 @@ pub(crate) unsafe fn copy_cell(old: &Buffer, next: &Buffer, i: usize) {
     // AcqRel: Acquire reads the last completed write (pairs with the AcqRel CAS in
     // `AtomicVec::rmw`); Release makes the freeze carry that write on to whoever copies or
     // reads the frozen value. [TLA: FetchOrFreezeCell]
-    let value = cell.fetch_or(FROZEN, AcqRel) & MASK;
+    let seen = cell.fetch_or(freeze_bit(), AcqRel);
+    let value = seen & MASK;
+    gearset_sync::trace_action!(
+        "FetchOrFreezeCell",
+        "pc[SELF] = \"copy1\" /\\ pc'[SELF] = \"copy2\" /\\ CopyIdx(SELF) = {i} /\\ tmp'[SELF] = {value} /\\ cell'[{}][{i}] = {}",
+        old.generation,
+        spec_word(seen | freeze_bit())
+    );
     let Some(dest) = next.cells.get(i) else {
+        // A cell a shrink cuts off: nothing to copy. [TLA: CasCopyCell, `i >= cap[n]`]
+        gearset_sync::trace_action!(
+            "CasCopyCell",
+            "pc[SELF] = \"copy2\" /\\ pc'[SELF] # pc[SELF] /\\ cell' = cell"
+        );
         return;
     };
     // Acquire: pairs with the AcqRel `fetch_or` that froze the length in `advance`.
@@ -157,5 +197,38 @@ pub(crate) unsafe fn copy_cell(old: &Buffer, next: &Buffer, i: usize) {
     let value = if (i as u64) < kept { value } else { 0 };
     // AcqRel: Release publishes the copied value (and, transitively, the writes it carries)
     // to readers of `dest`, pairing with their Acquire loads. [TLA: CasCopyCell]
-    let _ = dest.compare_exchange(PENDING, value, AcqRel, Acquire);
+    // `copied` is read only by the trace below, compiled in under `--cfg gearset_trace`.
+    #[cfg_attr(not(gearset_trace), allow(unused_variables))]
+    let copied = dest.compare_exchange(PENDING, value, AcqRel, Acquire);
+    gearset_sync::trace_action!(
+        "CasCopyCell",
+        "pc[SELF] = \"copy2\" /\\ pc'[SELF] # pc[SELF] /\\ cell'[{}][{i}] = {}",
+        next.generation,
+        spec_word(copied.map_or_else(|actual| actual, |_| value))
+    );
+}
+
+/// The bit a migration sets to freeze an old length or cell: [`FROZEN`], except under the
+/// loom/conformance mutants `atomvec_naive_copy` (the anchor's copy-then-swap: copy the value,
+/// freeze nothing) and `atomvec_flag_check` (no freezing either; writers check a "resizing"
+/// flag instead, see `AtomicVec::access_slow`). A constant `FROZEN` outside model builds.
+#[inline(always)]
+pub(crate) fn freeze_bit() -> u64 {
+    let mutated = gearset_sync::mutant::on("atomvec_naive_copy")
+        || gearset_sync::mutant::on("atomvec_flag_check");
+    if mutated { 0 } else { FROZEN }
+}
+
+/// An encoded length or cell word as the spec's record `[st |-> state, v |-> value]`, for the
+/// trace predicates of `--cfg gearset_trace`.
+#[cfg(gearset_trace)]
+pub(crate) fn spec_word(raw: u64) -> String {
+    let state = if raw & FROZEN != 0 {
+        "frozen"
+    } else if raw == PENDING {
+        "pending"
+    } else {
+        "live"
+    };
+    format!("[st |-> \"{state}\", v |-> {}]", raw & MASK)
 }

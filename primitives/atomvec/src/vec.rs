@@ -12,6 +12,9 @@ use crate::{
     error::{IndexError, ResizeError},
 };
 
+mod access;
+use access::At;
+
 /// The largest value a cell can hold: `2^62 - 1`. Two bits of each 64-bit word encode the
 /// migration state (see the crate docs, "Trade-offs").
 pub const MAX_VALUE: u64 = MASK;
@@ -85,7 +88,7 @@ impl AtomicVec {
     /// ));
     /// ```
     pub fn try_with_len(len: usize) -> Result<Self, ResizeError> {
-        let buffer = alloc(len, 0, len as u64, Plan::Initial)?;
+        let buffer = alloc(len, 0, len as u64, Plan::Initial, 1)?;
         Ok(Self {
             current: AtomicPtr::new(Box::into_raw(Box::new(buffer))),
             retired: AtomicPtr::new(ptr::null_mut()),
@@ -144,7 +147,8 @@ impl AtomicVec {
     /// ```
     #[inline]
     pub fn get(&self, index: usize) -> Result<u64, IndexError> {
-        // Fast path: no migration in sight (the common case); otherwise `access_slow`.
+        // Fast path: no migration in sight (the common case); otherwise `access_slow`, from
+        // the first load again (both loads here are discarded).
         let buf = self.load_current();
         // Acquire: pairs with the CASes that set or raise `len`.
         let len = buf.len.load(Acquire);
@@ -155,7 +159,7 @@ impl AtomicVec {
                 return Ok(value);
             }
         }
-        self.access_slow(index, |_, value| Step::Done(value))
+        self.access_slow(buf, At::Len, index, |_, value| Step::Done(value))
     }
 
     /// Stores `value` in cell `index` (Release).
@@ -358,6 +362,12 @@ impl AtomicVec {
     pub unsafe fn reclaim_quiescent(&self) {
         // Acquire: pairs with the AcqRel push CAS in `retire`, so the list links are visible.
         let mut head = self.retired.swap(ptr::null_mut(), AcqRel);
+        if !head.is_null() {
+            gearset_sync::trace_action!(
+                "Reclaim",
+                "retired' = {{}} /\\ freed' = freed \\cup retired"
+            );
+        }
         while !head.is_null() {
             // SAFETY: retired buffers came from `Box::into_raw`, sit on the stack exactly once,
             // and by the caller's promise no thread can still reach them.
@@ -376,115 +386,24 @@ impl AtomicVec {
         unsafe { &*p }
     }
 
-    /// The read-modify-write core. `f(current)` returns the new value, or `None` to fail with
-    /// `Err(current)` without writing.
-    ///
-    /// Cases for a cell (TLA+ `CasCell`, invariant `FrozenImmutable`):
-    /// 1. live value: CAS it; on contention reload and retry. A success is linearized at the
-    ///    CAS, which precedes any freeze of the cell, so the migration copies its effect.
-    /// 2. frozen: a migration owns the value. Help it (`advance`, then this cell is copied on
-    ///    the next turn, case 3) and retry in `next`: one CAS never lands on a frozen cell, so
-    ///    no write is lost (Click's late-arriving writer).
-    /// 3. `PENDING` (only in a buffer reached by `advance`): copy this one cell from the
-    ///    predecessor, then retry. That is the helping that keeps writers lock-free.
-    #[inline]
-    fn rmw(
-        &self,
-        index: usize,
-        f: impl Fn(u64) -> Option<u64>,
-    ) -> Result<Result<u64, u64>, IndexError> {
-        // Fast path: one load and one CAS when no migration is in sight and nobody races us;
-        // the same steps as the first turn of `rmw_slow`.
-        let buf = self.load_current();
-        // Acquire: pairs with the CASes that set or raise `len`.
-        let len = buf.len.load(Acquire);
-        if len & FROZEN == 0 && (index as u64) < len {
-            let cell = &buf.cells[index];
-            // Acquire: pairs with the AcqRel CAS of the last writer or copier of this cell.
-            let cur = cell.load(Acquire);
-            if cur & (FROZEN | PENDING) == 0 {
-                let Some(new) = f(cur) else {
-                    return Ok(Err(cur));
-                };
-                // AcqRel/Acquire: as in `rmw_slow`. [TLA: CasCell]
-                if cell.compare_exchange(cur, new, AcqRel, Acquire).is_ok() {
-                    return Ok(Ok(cur));
-                }
-            }
-        }
-        self.rmw_slow(index, f)
-    }
-
-    /// The general read-modify-write loop: follows and helps migrations, retries on contention.
-    #[inline(never)]
-    fn rmw_slow(
-        &self,
-        index: usize,
-        f: impl Fn(u64) -> Option<u64>,
-    ) -> Result<Result<u64, u64>, IndexError> {
-        self.access_slow(index, |cell, mut cur| {
-            loop {
-                let Some(new) = f(cur) else {
-                    return Step::Done(Err(cur));
-                };
-                // AcqRel: Release publishes this write (to readers and to the migrator's freezing
-                // `fetch_or`); Acquire orders it after the write it replaces. Failure: Acquire,
-                // to re-inspect the new state. [TLA: CasCell]
-                match cell.compare_exchange_weak(cur, new, AcqRel, Acquire) {
-                    Ok(prev) => return Step::Done(Ok(prev)),
-                    Err(actual) if actual & (FROZEN | PENDING) != 0 => return Step::Retry,
-                    Err(actual) => cur = actual,
-                }
-            }
-        })
-    }
-
-    /// Finds cell `index` (following and helping migrations) and runs `op` on it with its live
-    /// value. `op` returns `Step::Retry` when it finds the cell frozen or pending. The general
-    /// path of every element operation (the fast paths in `get` and `rmw` inline its first turn).
-    #[inline(never)]
-    fn access_slow<R>(
-        &self,
-        index: usize,
-        mut op: impl FnMut(&gearset_sync::atomic::AtomicU64, u64) -> Step<R>,
-    ) -> Result<R, IndexError> {
-        let mut prev: Option<&Buffer> = None;
-        let mut buf = self.load_current();
-        loop {
-            // Acquire: pairs with the CASes that set or raise `len`.
-            let len = buf.len.load(Acquire);
-            if len & FROZEN != 0 {
-                // SAFETY: frozen length means `next` is published; we are inside a method.
-                let next = unsafe { advance(buf) };
-                (prev, buf) = (Some(buf), next);
-                continue;
-            }
-            if index as u64 >= len {
-                return Err(IndexError {
-                    index,
-                    len: len as usize,
-                });
-            }
-            let cell = &buf.cells[index];
-            // Acquire: pairs with the AcqRel CAS of the last writer or copier of this cell.
-            let value = cell.load(Acquire);
-            if value & FROZEN != 0 {
-                // SAFETY: as above (a frozen cell implies a published `next`).
-                let next = unsafe { advance(buf) };
-                (prev, buf) = (Some(buf), next);
-            } else if value == PENDING {
-                let old = prev.expect("PENDING cells only exist in a buffer reached by advance");
-                // SAFETY: `advance(old)` returned `buf`; both live while we are in a method.
-                unsafe { copy_cell(old, buf, index) };
-            } else if let Step::Done(r) = op(cell, value) {
-                return Ok(r);
-            }
-        }
-    }
-
     /// Resize driver: in place when the capacity allows, otherwise by migration.
+    ///
+    /// Cases, each turn, on the length of the buffer `buf` reached from `current` (TLA+
+    /// `StartResize`; the migration steps are the cases of `advance` and `copy_cell`):
+    /// 1. frozen: another thread's migration runs; finish it (`finish_migration`) and look
+    ///    again at the next buffer.
+    /// 2. the target already holds (`grow_to(n)` with `n <= len`, `shrink_to(n)` with
+    ///    `n >= len`, or a migration of ours just completed): return the length.
+    /// 3. a growth that fits the capacity: one CAS on `len`; it fails only if a migration
+    ///    froze the length or another grower won, and then we look again.
+    /// 4. otherwise: allocate `next` and CAS it into `buf.next` (a loser frees its buffer),
+    ///    then finish the migration (ours or the winner's) and look again.
     fn resize(&self, target: Target) -> Result<usize, ResizeError> {
         let mut buf = self.load_current();
+        // The spec's StartResize is taken once per call: a turn after a migration of ours
+        // (case 2 then) is not a new resize.
+        #[cfg(gearset_trace)]
+        let mut started = false;
         loop {
             // Acquire: pairs with the CASes that set or raise `len`.
             let len = buf.len.load(Acquire);
@@ -493,9 +412,22 @@ impl AtomicVec {
                 continue;
             }
             let (len, cap) = (len as usize, buf.capacity());
+            let done = match target {
+                Target::AtLeast(n) => n <= len,
+                Target::AtMost(n) => n >= len,
+                Target::Push => false,
+            };
+            if done {
+                #[cfg(gearset_trace)]
+                if !started {
+                    gearset_sync::trace_action!(
+                        "StartResize",
+                        "pc[SELF] = \"rstart\" /\\ pc'[SELF] # pc[SELF] /\\ len' = len"
+                    );
+                }
+                return Ok(len);
+            }
             let plan = match target {
-                Target::AtLeast(n) if n <= len => return Ok(len),
-                Target::AtMost(n) if n >= len => return Ok(len),
                 Target::AtLeast(_) | Target::Push if target.new_len(len) <= cap => {
                     let new = target.new_len(len);
                     // AcqRel: Release publishes the longer length (the new cells are already
@@ -505,7 +437,14 @@ impl AtomicVec {
                         .len
                         .compare_exchange(len as u64, new as u64, AcqRel, Acquire)
                     {
-                        Ok(_) => return Ok(if target == Target::Push { len } else { new }),
+                        Ok(_) => {
+                            gearset_sync::trace_action!(
+                                "StartResize",
+                                "pc[SELF] = \"rstart\" /\\ pc'[SELF] # pc[SELF] /\\ len'[{}] = [st |-> \"live\", v |-> {new}]",
+                                buf.generation
+                            );
+                            return Ok(if target == Target::Push { len } else { new });
+                        }
                         Err(_) => continue,
                     }
                 }
@@ -523,15 +462,28 @@ impl AtomicVec {
             };
             check_capacity(new_cap)?;
             self.check_garbage(cap, new_cap)?;
-            let next = Box::into_raw(Box::new(alloc(new_cap, cap, PENDING, plan)?));
+            let generation = buf.generation + 1;
+            let next = alloc(new_cap, cap, PENDING, plan, generation)?;
+            let next = Box::into_raw(Box::new(next));
             // AcqRel: Release publishes the new buffer's initial cells to every helper's
             // Acquire load of `next` (in `advance`). [TLA: StartResize]
-            if let Err(_other) = buf
+            match buf
                 .next
                 .compare_exchange(ptr::null_mut(), next, AcqRel, Acquire)
             {
+                Ok(_) => {
+                    #[cfg(gearset_trace)]
+                    {
+                        started = true;
+                    }
+                    gearset_sync::trace_action!(
+                        "StartResize",
+                        "pc[SELF] = \"rstart\" /\\ pc'[SELF] = \"adv1\" /\\ next'[{}] = {generation} /\\ cap'[{generation}] = {new_cap}",
+                        buf.generation
+                    );
+                }
                 // SAFETY: `next` was never published; we own it.
-                drop(unsafe { Box::from_raw(next) });
+                Err(_other) => drop(unsafe { Box::from_raw(next) }),
             }
             buf = self.finish_migration(buf);
         }
@@ -572,6 +524,12 @@ impl AtomicVec {
             self.current
                 .compare_exchange(ptr::from_ref(old).cast_mut(), next_ptr, AcqRel, Acquire);
         if let Ok(old_ptr) = swung {
+            gearset_sync::trace_action!(
+                "CasSwingCurrent",
+                "pc[SELF] = \"rswing\" /\\ pc'[SELF] # pc[SELF] /\\ current' = {} /\\ retired' = retired \\cup {{{}}}",
+                next.generation,
+                old.generation
+            );
             self.retire(old_ptr);
         }
         next
@@ -654,9 +612,16 @@ impl Target {
 }
 
 /// Allocates a buffer, failing cleanly beyond `isize::MAX` bytes or on allocator refusal.
-fn alloc(capacity: usize, pending: usize, len: u64, plan: Plan) -> Result<Buffer, ResizeError> {
+fn alloc(
+    capacity: usize,
+    pending: usize,
+    len: u64,
+    plan: Plan,
+    generation: u64,
+) -> Result<Buffer, ResizeError> {
     check_capacity(capacity)?;
-    Buffer::try_new(capacity, pending, len, plan).ok_or(ResizeError::AllocFailed { capacity })
+    Buffer::try_new(capacity, pending, len, plan, generation)
+        .ok_or(ResizeError::AllocFailed { capacity })
 }
 
 /// `CapacityOverflow` beyond `isize::MAX` bytes (or `2^62` cells, the encodable length).
