@@ -249,9 +249,18 @@ ProducerStep(p) ==
 
 ConsumerStep(c) == ConsumerWait(c) \/ ReadSlot(c) \/ ReleaseCursor(c)
 
+\* One disjunct per action (not ProducerStep/ConsumerStep), so that a trace or a random
+\* behaviour names the action that took each step (models/tests/conformance_disruptor.rs).
 Next ==
-    \/ \E p \in Producers : ProducerStep(p)
-    \/ \E c \in Consumers : ConsumerStep(c)
+    \/ \E p \in Producers : \E n \in 1..MaxClaim : FetchAddClaim(p, n)
+    \/ \E p \in Producers : Exhausted(p)
+    \/ \E p \in Producers : CheckRoomCached(p)
+    \/ \E p \in Producers : ReadGate(p)
+    \/ \E p \in Producers : WriteSlot(p)
+    \/ \E p \in Producers : PublishFlag(p)
+    \/ \E c \in Consumers : ConsumerWait(c)
+    \/ \E c \in Consumers : ReadSlot(c)
+    \/ \E c \in Consumers : ReleaseCursor(c)
     \/ CloseFetchOr
     \/ SetEnd
     \/ Done

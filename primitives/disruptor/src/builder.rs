@@ -20,6 +20,7 @@ use crate::{
     disruptor::{Disruptor, Worker},
     error::BuildError,
     flavors::Flavor,
+    handler::EventHandler,
     poller::EventPoller,
     producer::Producer,
     ring::{Cursor, Ring, new_cursor},
@@ -55,6 +56,8 @@ struct Node<E, S: Flavor> {
     after: Vec<usize>,
     /// This consumer's strategy, if it can sleep (so progress upstream must wake it).
     wake: Option<Box<dyn Notify>>,
+    /// CPUs its thread pins itself to, checked by `build`.
+    pin: Option<Vec<usize>>,
     kind: Kind<E, S>,
 }
 
@@ -135,6 +138,16 @@ impl<E: Send + Sync + 'static, S: Flavor> Builder<E, S> {
     where
         H: FnMut(&E, u64, bool) + Send + 'static,
     {
+        self.handler(handler)
+    }
+
+    /// Like [`consumer`](Self::consumer), for any [`EventHandler`]: a type of your own, which
+    /// gets an [`EventContext`](crate::EventContext) to release sequences before the end of
+    /// its batch (see [`EventHandler`]'s example).
+    pub fn handler<H>(&mut self, handler: H) -> ConsumerBuilder<'_, E, S, H, Blocking>
+    where
+        H: EventHandler<E>,
+    {
         let name = format!("consumer-{}", self.nodes.len());
         let max_batch = self.ring.capacity();
         ConsumerBuilder {
@@ -144,6 +157,7 @@ impl<E: Send + Sync + 'static, S: Flavor> Builder<E, S> {
             after: Vec::new(),
             max_batch,
             name,
+            pin: None,
             _event: PhantomData,
         }
     }
@@ -158,6 +172,7 @@ impl<E: Send + Sync + 'static, S: Flavor> Builder<E, S> {
             cursor: Arc::new(new_cursor()),
             after,
             wake: None,
+            pin: None,
             kind: Kind::Poller,
         })
     }
@@ -175,6 +190,14 @@ impl<E: Send + Sync + 'static, S: Flavor> Builder<E, S> {
     pub fn build(self) -> Result<Built<E, S>, BuildError> {
         if self.nodes.is_empty() {
             return Err(BuildError::NoConsumers);
+        }
+        for node in &self.nodes {
+            if let Some(cpus) = &node.pin {
+                crate::pin::check(cpus).map_err(|error| BuildError::Pin {
+                    consumer: node.name.clone(),
+                    error,
+                })?;
+            }
         }
         let mut has_downstream = vec![false; self.nodes.len()];
         for node in &self.nodes {
@@ -201,9 +224,11 @@ impl<E: Send + Sync + 'static, S: Flavor> Builder<E, S> {
             .filter_map(|n| n.wake.as_ref().map(|w| w.clone_box()))
             .collect();
         let capacity = self.ring.capacity();
+        let cursors = self.nodes.iter().map(|n| Arc::clone(&n.cursor)).collect();
         let ctl = Control {
             capacity,
             gating,
+            cursors,
             end: AtomicU64::new(NO_END),
             halted: AtomicBool::new(false),
             producers: AtomicUsize::new(1),
@@ -289,6 +314,8 @@ pub struct ConsumerBuilder<'b, E, S: Flavor, H, W> {
     after: Vec<usize>,
     max_batch: u64,
     name: String,
+    /// CPUs to pin the consumer thread to ([`ConsumerBuilder::pin_to`]).
+    pin: Option<Vec<usize>>,
     _event: PhantomData<fn(&E)>,
 }
 
@@ -296,7 +323,7 @@ impl<'b, E, S, H, W> ConsumerBuilder<'b, E, S, H, W>
 where
     E: Send + Sync + 'static,
     S: Flavor,
-    H: FnMut(&E, u64, bool) + Send + 'static,
+    H: EventHandler<E>,
     W: WaitStrategy + 'static,
 {
     /// Runs this handler after every consumer in `ids` (instead of after the publisher).
@@ -319,6 +346,7 @@ where
             after,
             max_batch,
             name,
+            pin,
             _event,
             ..
         } = self;
@@ -329,6 +357,7 @@ where
             after,
             max_batch,
             name,
+            pin,
             _event,
         }
     }
@@ -350,6 +379,26 @@ where
         self
     }
 
+    /// Pins the consumer thread to `cpus` (OS CPU numbers; the thread may run on any of them)
+    /// with `sched_setaffinity`. [`Builder::build`] checks the set: `Err(BuildError::Pin)` on
+    /// platforms other than Linux, for an empty set, or for a CPU this process may not use.
+    ///
+    /// ```
+    /// use gearset_disruptor::{BuildError, Disruptor};
+    ///
+    /// let mut builder = Disruptor::single_producer(64, || 0u64).unwrap();
+    /// builder.consumer(|_: &u64, _, _| {}).pin_to(&[0]).add();
+    /// match builder.build() {
+    ///     Ok((_producer, disruptor)) => disruptor.shutdown().unwrap(),
+    ///     Err(BuildError::Pin { consumer, .. }) => assert_eq!(consumer, "consumer-0"),
+    ///     Err(other) => panic!("{other}"),
+    /// }
+    /// ```
+    pub fn pin_to(mut self, cpus: &[usize]) -> Self {
+        self.pin = Some(cpus.to_vec());
+        self
+    }
+
     /// Adds the consumer to the graph.
     pub fn add(self) -> ConsumerId {
         let Self {
@@ -359,12 +408,14 @@ where
             after,
             max_batch,
             name,
+            pin,
             ..
         } = self;
         let wait = Arc::new(wait);
         let wake =
             needs_notify::<W>().then(|| Box::new(Waker(Arc::clone(&wait))) as Box<dyn Notify>);
         let thread_name = name.clone();
+        let pin_cpus = pin.clone();
         let spawn: Spawn<E, S> = Box::new(move |shared, links| {
             let processor = Processor {
                 shared,
@@ -374,8 +425,20 @@ where
                 max_batch,
             };
             thread::Builder::new()
-                .name(thread_name)
-                .spawn(move || processor.run())
+                .name(thread_name.clone())
+                .spawn(move || {
+                    #[cfg(gearset_trace)]
+                    gearset_sync::trace::set_role(&thread_name);
+                    if let Some(cpus) = pin_cpus {
+                        // `build` checked the set; a failure now (a CPU went offline) must not
+                        // leave an unpinned thread the user asked to pin: the panic is reported
+                        // by `shutdown` and halts the graph.
+                        if let Err(e) = crate::pin::pin_current_thread(&cpus) {
+                            panic!("cannot pin to CPUs {cpus:?}: {e}");
+                        }
+                    }
+                    processor.run()
+                })
                 .expect("failed to spawn a consumer thread")
         });
         builder.push(Node {
@@ -383,6 +446,7 @@ where
             cursor: Arc::new(new_cursor()),
             after,
             wake,
+            pin,
             kind: Kind::Thread(spawn),
         })
     }

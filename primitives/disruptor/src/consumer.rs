@@ -23,7 +23,13 @@ use gearset_sync::{
     wait::WaitStrategy,
 };
 
-use crate::{control::Notify, flavors::Flavor, ring::Cursor, shared::Shared};
+use crate::{
+    control::Notify,
+    flavors::Flavor,
+    handler::{EventContext, EventHandler},
+    ring::Cursor,
+    shared::Shared,
+};
 
 /// What a consumer waits on.
 pub(crate) enum Barrier {
@@ -76,6 +82,10 @@ impl Links {
         // Release: our reads of the slots happen before a producer's overwrite (its Acquire in
         // `Control::min_gating`) and before downstream reads (`Barrier::available`). [TLA: ReleaseCursor]
         self.cursor.store(done, Release);
+        gearset_sync::trace_action!(
+            "ReleaseCursor",
+            "cursor'[SELF] = {done} /\\ cpc'[SELF] = \"wait\" /\\ cpc'[SELF] # cpc[SELF]"
+        );
         for n in self.downstream.iter() {
             n.notify();
         }
@@ -94,9 +104,13 @@ impl Links {
     ) -> Step {
         let avail = self.barrier.available(shared, next, limit);
         if avail > next {
-            return Step::Ready(avail);
+            return ready(avail, limit);
         }
         if shared.ctl.end() <= next {
+            gearset_sync::trace_action!(
+                "ConsumerWait",
+                "cpc'[SELF] = \"done\" /\\ cpc'[SELF] # cpc[SELF]"
+            );
             return Step::Done;
         }
         if shared.ctl.is_halted() {
@@ -104,13 +118,25 @@ impl Links {
             // set the flag, and those complete events are still ours to handle.
             let avail = self.barrier.available(shared, next, limit);
             return if avail > next {
-                Step::Ready(avail)
+                ready(avail, limit)
             } else {
                 Step::Done
             };
         }
         Step::Empty
     }
+}
+
+/// A batch `next..min(avail, limit)` is ready: the spec's `ConsumerWait` to "read".
+#[inline]
+#[cfg_attr(not(gearset_trace), allow(unused_variables))]
+fn ready(avail: u64, limit: u64) -> Step {
+    gearset_sync::trace_action!(
+        "ConsumerWait",
+        "cpc'[SELF] = \"read\" /\\ bhi'[SELF] = {} /\\ cpc'[SELF] # cpc[SELF]",
+        avail.min(limit)
+    );
+    Step::Ready(avail)
 }
 
 /// See [`Links::poll_state`].
@@ -156,7 +182,7 @@ pub(crate) struct Processor<E, S: Flavor, H, W> {
 impl<E, S, H, W> Processor<E, S, H, W>
 where
     S: Flavor,
-    H: FnMut(&E, u64, bool),
+    H: EventHandler<E>,
     W: WaitStrategy,
 {
     /// The consumer thread's body: runs until the stream ends or the graph halts.
@@ -177,15 +203,22 @@ where
             };
             let hi = avail.min(limit);
             for seq in next..hi {
+                let mut ctx = EventContext::new(seq + 1 == hi);
                 // SAFETY: `seq < avail`, so it is published (or finished upstream, which read
-                // it after publication), and our cursor is `<= seq` until `release` below, so
-                // no producer can reclaim the slot. [TLA: NoReadUnpublished, NoOverwriteUnread]
+                // it after publication), and our cursor is `<= seq` until `release` below (or
+                // an early release after this call returned), so no producer can reclaim the
+                // slot. [TLA: NoReadUnpublished, NoOverwriteUnread]
                 unsafe {
                     shared
                         .ring
-                        .read(seq, |e| (self.handler)(e, seq, seq + 1 == hi))
+                        .read(seq, |e| self.handler.on_event(e, seq, &mut ctx))
                 };
                 progress.done = seq + 1;
+                // Early release (LMAX's `setSequenceCallback`): after the handler returned,
+                // so its `&E` is gone. Constant-false for closure handlers.
+                if ctx.release_requested() {
+                    progress.links.release(shared, seq + 1);
+                }
             }
             progress.links.release(shared, hi);
         }

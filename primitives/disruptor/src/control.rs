@@ -77,6 +77,8 @@ pub(crate) fn needs_notify<W: WaitStrategy>() -> bool {
 pub(crate) struct Control {
     pub(crate) capacity: u64,
     pub(crate) gating: Box<[Arc<Cursor>]>,
+    /// Every consumer's cursor, by [`ConsumerId`](crate::ConsumerId) index (for lag queries).
+    pub(crate) cursors: Box<[Arc<Cursor>]>,
     pub(crate) end: AtomicU64,
     pub(crate) halted: AtomicBool,
     pub(crate) producers: AtomicUsize,
@@ -102,13 +104,41 @@ impl Control {
 
     /// `true` if sequences below `hi` may be written, refreshing `cached` (a possibly stale
     /// lower bound of `min_gating`) only when it does not already prove it.
+    ///
+    /// The steps are the spec's: `CheckRoomCached` (to "write" or "refresh"), `ReadGate`, and
+    /// `CheckRoomCached` again. A `false` return records no last check: the spec is back at
+    /// "room", and the caller's next call starts with its first check.
     #[inline]
     pub(crate) fn has_room(&self, cached: &mut u64, hi: u64) -> bool {
-        if hi <= *cached + self.capacity {
+        if self.fits(*cached, hi) {
             return true;
         }
+        gearset_sync::trace_action!(
+            "CheckRoomCached",
+            "ppc'[SELF] = \"refresh\" /\\ ppc'[SELF] # ppc[SELF]"
+        );
         *cached = self.min_gating();
-        hi <= *cached + self.capacity
+        gearset_sync::trace_action!(
+            "ReadGate",
+            "gate'[SELF] = {} /\\ ppc'[SELF] = \"room\" /\\ ppc'[SELF] # ppc[SELF]",
+            *cached
+        );
+        self.fits(*cached, hi)
+    }
+
+    /// The cached half of the room check: `true` (and the spec's `CheckRoomCached` to
+    /// "write") if `cached` proves room for `hi`.
+    #[inline(always)]
+    fn fits(&self, cached: u64, hi: u64) -> bool {
+        let fits =
+            hi <= cached + self.capacity || gearset_sync::mutant::on("disruptor_ignore_gating");
+        if fits {
+            gearset_sync::trace_action!(
+                "CheckRoomCached",
+                "ppc'[SELF] = \"write\" /\\ ppc'[SELF] # ppc[SELF]"
+            );
+        }
+        fits
     }
 
     /// Waits until sequences below `hi` may be written. `Err` if the graph halted meanwhile.
@@ -147,6 +177,7 @@ impl Control {
     pub(crate) fn set_end(&self, end: u64) {
         // Release: consumers that read `end` also see everything the closer did. [TLA: SetEnd]
         self.end.store(end, Release);
+        gearset_sync::trace_action!("SetEnd", "endSeq' = {end} /\\ closePc' = \"closed\"");
         self.wake_everyone();
     }
 
@@ -222,6 +253,7 @@ impl Control {
         let ctl = Self {
             capacity,
             gating: Box::new([Arc::clone(&cursor)]),
+            cursors: Box::new([Arc::clone(&cursor)]),
             end: AtomicU64::new(NO_END),
             halted: AtomicBool::new(false),
             producers: AtomicUsize::new(1),

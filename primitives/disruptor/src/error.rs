@@ -2,6 +2,8 @@
 
 use core::{any::Any, fmt};
 
+pub use gearset_hqueue::PinError;
+
 /// The builder rejected its configuration.
 ///
 /// ```
@@ -10,12 +12,21 @@ use core::{any::Any, fmt};
 /// assert_eq!(Disruptor::single_producer(0, || 0u8).unwrap_err(), BuildError::Capacity(0));
 /// assert_eq!(Disruptor::single_producer(6, || 0u8).unwrap_err(), BuildError::Capacity(6));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BuildError {
     /// The capacity is 0, not a power of two, or above 2^62.
     Capacity(usize),
     /// The graph has no consumer (handler or poller): nothing would gate the producers.
     NoConsumers,
+    /// A consumer asked to be pinned ([`ConsumerBuilder::pin_to`](crate::ConsumerBuilder::pin_to))
+    /// to a CPU set it cannot run on: `Unsupported` off Linux, `Os(EINVAL)` for an empty set
+    /// or one with no CPU this process may use.
+    Pin {
+        /// The consumer's name.
+        consumer: String,
+        /// Why the set cannot be used.
+        error: PinError,
+    },
 }
 
 impl fmt::Display for BuildError {
@@ -23,6 +34,7 @@ impl fmt::Display for BuildError {
         match self {
             Self::Capacity(n) => write!(f, "capacity {n} is not a power of two in 1..=2^62"),
             Self::NoConsumers => f.write_str("the disruptor has no consumers"),
+            Self::Pin { consumer, error } => write!(f, "cannot pin consumer {consumer}: {error}"),
         }
     }
 }

@@ -105,12 +105,15 @@
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
 
+mod barrier;
 mod builder;
 mod consumer;
 mod control;
 mod disruptor;
 mod error;
 pub mod flavors;
+mod handler;
+mod pin;
 mod poller;
 mod producer;
 mod ring;
@@ -118,7 +121,8 @@ mod shared;
 
 pub use builder::{Builder, Built, ConsumerBuilder, ConsumerId};
 pub use disruptor::Disruptor;
-pub use error::{BuildError, Closed, ConsumerPanic, ShutdownError, TryPublishError};
+pub use error::{BuildError, Closed, ConsumerPanic, PinError, ShutdownError, TryPublishError};
 pub use flavors::{Flavor, Multi, Single};
+pub use handler::{EventContext, EventHandler};
 pub use poller::{EventPoller, PollState};
 pub use producer::Producer;

@@ -7,9 +7,10 @@
 
 use core::{fmt, ops::Range};
 
-use gearset_sync::Arc;
+use gearset_sync::{Arc, atomic::Ordering::Acquire};
 
 use crate::{
+    builder::ConsumerId,
     error::{Closed, TryPublishError},
     flavors::{Flavor, Local, Multi},
     shared::Shared,
@@ -180,6 +181,37 @@ impl<E, S: Flavor> Producer<E, S> {
         claimed.saturating_sub(self.shared.ctl.min_gating()) as usize
     }
 
+    /// How many claimed events consumer `id` has not finished yet: its lag behind the
+    /// producers. A snapshot, like [`len`](Self::len); for a final consumer it is at most
+    /// `len()`, the slowest final consumer's lag.
+    ///
+    /// # Panics
+    /// If `id` does not come from the builder of this disruptor.
+    ///
+    /// ```
+    /// use gearset_disruptor::Disruptor;
+    ///
+    /// let mut builder = Disruptor::single_producer(8, || 0u8).unwrap();
+    /// let first = builder.poller(&[]);
+    /// let second = builder.poller(&[first]);
+    /// let (mut producer, mut disruptor) = builder.build().unwrap();
+    /// producer.publish_batch(5, |e, _| *e = 1).unwrap();
+    /// let mut poller = disruptor.take_poller(first).unwrap();
+    /// poller.poll_batch(2, |_, _, _| {});
+    /// assert_eq!(producer.lag(first), 3);
+    /// assert_eq!(producer.lag(second), 5);
+    /// ```
+    pub fn lag(&self, id: ConsumerId) -> u64 {
+        let cursors = &self.shared.ctl.cursors;
+        assert!(
+            id.index() < cursors.len(),
+            "{id:?} does not belong to this disruptor"
+        );
+        let claimed = self.shared.seq.claimed(&self.local);
+        // Acquire: pairs with the consumer's Release cursor store; a snapshot for the query.
+        claimed.saturating_sub(cursors[id.index()].load(Acquire))
+    }
+
     /// `true` if [`len`](Self::len) is 0 (same snapshot caveats).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -211,10 +243,25 @@ impl<E, S: Flavor> Producer<E, S> {
             lo,
             hi,
         };
+        if gearset_sync::mutant::on("disruptor_publish_before_write") {
+            // The bug conformance must catch: the range is visible before it is written.
+            self.shared.seq.publish(lo, hi);
+        }
         for seq in lo..hi {
             // SAFETY: `lo..hi` was claimed by this handle and passed the gating check, so no
             // consumer reads these slots and no other producer writes them until we publish.
             unsafe { self.shared.ring.write(seq, |e| write(e, seq)) };
+            gearset_sync::trace_action!(
+                "WriteSlot",
+                "slot'[{}] = {} /\\ {}",
+                self.shared.ring.index(seq),
+                seq + 1,
+                if seq + 1 == hi {
+                    "ppc'[SELF] = \"publish\" /\\ ppc'[SELF] # ppc[SELF]".to_owned()
+                } else {
+                    format!("cur'[SELF] = {} /\\ cur'[SELF] # cur[SELF]", seq + 1)
+                }
+            );
         }
     }
 }

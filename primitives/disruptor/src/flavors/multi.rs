@@ -59,8 +59,13 @@ pub struct Multi {
 
 impl Multi {
     #[inline]
+    fn index(&self, seq: u64) -> usize {
+        (seq & self.mask) as usize
+    }
+
+    #[inline]
     fn flag(&self, seq: u64) -> &AtomicU64 {
-        &self.available[(seq & self.mask) as usize]
+        &self.available[self.index(seq)]
     }
 }
 
@@ -81,8 +86,18 @@ impl Sequencer for Multi {
         // slot ownership is established by the gating Acquire loads below. [TLA: FetchAddClaim]
         let prev = self.claim.fetch_add(n, Relaxed);
         if prev & CLOSED != 0 {
+            gearset_sync::trace_action!(
+                "FetchAddClaim",
+                "ppc'[SELF] = \"done\" /\\ ppc'[SELF] # ppc[SELF]"
+            );
             return Err(Closed);
         }
+        gearset_sync::trace_action!(
+            "FetchAddClaim",
+            "claim' = {} /\\ hi'[SELF] = {} /\\ ppc'[SELF] = \"room\" /\\ ppc'[SELF] # ppc[SELF]",
+            prev + n,
+            prev + n
+        );
         // Separate step from the claim, as in LMAX 4: wait until the range is clear of the
         // final consumers. [TLA: CheckRoomCached, ReadGate]
         ctl.wait_for_room(&mut local.gate, prev + n)
@@ -117,6 +132,17 @@ impl Sequencer for Multi {
             // Release: the write of slot `seq` is visible to a consumer whose Acquire load in
             // `available` reads `seq + 1`. [TLA: PublishFlag]
             self.flag(seq).store(seq + 1, Release);
+            gearset_sync::trace_action!(
+                "PublishFlag",
+                "avail'[{}] = {} /\\ {}",
+                self.index(seq),
+                seq + 1,
+                if seq + 1 == hi {
+                    "ppc'[SELF] = \"idle\" /\\ ppc'[SELF] # ppc[SELF]".to_owned()
+                } else {
+                    format!("cur'[SELF] = {} /\\ cur'[SELF] # cur[SELF]", seq + 1)
+                }
+            );
         }
     }
 
@@ -141,6 +167,7 @@ impl Sequencer for Multi {
         // end reaches consumers through `set_end` (Release). [TLA: CloseFetchOr]
         let prev = self.claim.fetch_or(CLOSED, Relaxed);
         if prev & CLOSED == 0 {
+            gearset_sync::trace_action!("CloseFetchOr", "closed' = TRUE /\\ closeVal' = {}", prev);
             ctl.set_end(prev);
         }
     }

@@ -1,28 +1,33 @@
 //! Single-producer sequencer, after LMAX's `SingleProducerSequencer`: the one producer owns the
-//! claim counter, so claiming is a local add and a gating check, with no atomic RMW.
+//! claim counter, so claiming is a local add and a gating check, with no atomic RMW and no
+//! fence on the hot path.
 //!
 //! # Protocol
 //!
-//! - **Claim `n`** (`lo = next`, `hi = next + n`): check room against the cached gate, refresh
-//!   it from the final consumers' cursors when it does not prove room (Acquire loads), then
-//!   *announce* the claim: `claimed.store(hi)`, `fence(SeqCst)`, `closed.load()`.
-//! - **Publish**: `published.store(hi, Release)`.
-//! - **Consumers**: `published.load(Acquire)`; every sequence below it is readable.
-//! - **Close** (shutdown or the producer's drop): `closed.swap(true)`, `fence(SeqCst)`,
-//!   `end = claimed.load()`.
+//! - **Claim `n`** (`lo = next`, `hi = next + n`): *announce* the claim (`claimed.store(hi)`,
+//!   the light half of an asymmetric barrier, `closed.load()`), then check room against the
+//!   cached gate, refreshing it from the final consumers' cursors (Acquire loads) only when it
+//!   does not prove room.
+//! - **Publish**: `published.store(hi, Release)`: one store per batch.
+//! - **Consumers**: `published.load(Acquire)` once per batch; every sequence below is readable.
+//! - **Close** (shutdown or the producer's drop): `closed.swap(true)`, the heavy half of the
+//!   barrier, `end = claimed.load()`.
 //!
 //! # Why a claim never races a close into a lost event
 //!
-//! The claim's announce and the close are a Dekker handshake; the two `SeqCst` fences are in
-//! one total order:
-//! 1. the claim's fence first: the closer's load sees `claimed >= hi`, so `end >= hi` and the
-//!    consumers drain the claim; the producer may or may not see `closed`, and if it does, it
-//!    waits for `end`, finds `lo < end` and proceeds;
-//! 2. the close's fence first: the producer sees `closed`, waits for `end`, and since the closer
-//!    read a `claimed <= lo`, gets `lo >= end` and returns `Closed` without writing.
+//! The claim's announce and the close are a Dekker handshake. The barrier pair
+//! ([`Asymmetric`]: a compiler fence against `membarrier` on Linux, two `SeqCst` fences
+//! elsewhere and under the model checkers) guarantees that at least one side sees the other's
+//! store:
+//! 1. the closer sees `claimed >= hi`: `end >= hi` and the consumers drain the claim; the
+//!    producer may or may not see `closed`, and if it does, it waits for `end`, finds `lo < end`
+//!    and proceeds;
+//! 2. the closer reads a `claimed <= lo`: then the producer sees `closed`, waits for `end`,
+//!    gets `lo >= end` and returns `Closed` without writing.
 //!
 //! A claim is always all-or-nothing because `end` is a value of `claimed`, and `claimed` only
-//! takes claim boundaries. The fence costs one `mfence` per claim on x86; batch claims amortize it.
+//! takes claim boundaries. The closer pays one system call (about a microsecond per running
+//! CPU of the process); the producer pays a plain store and a plain load per claim.
 
 use core::fmt;
 
@@ -30,13 +35,13 @@ use gearset_sync::{
     CachePadded,
     atomic::{
         AtomicBool, AtomicU64,
-        Ordering::{Acquire, Relaxed, Release, SeqCst},
-        fence,
+        Ordering::{Acquire, Relaxed, Release},
     },
 };
 
 use super::{Local, private::Sequencer};
 use crate::{
+    barrier::Asymmetric,
     control::Control,
     error::{Closed, TryClaimError},
 };
@@ -49,6 +54,8 @@ pub struct Single {
     /// Written by the producer on every claim, read by the closer; on its own line so the
     /// consumers' reads of `published` do not contend with it.
     announce: CachePadded<Announce>,
+    /// The claim/close barrier pair, chosen once at build time.
+    barrier: Asymmetric,
 }
 
 /// The producer's claim announcement and the close flag it races with.
@@ -62,14 +69,15 @@ struct Announce {
 impl Single {
     /// The claim after the room check: announce, then look for a close (see module docs).
     fn announce(&self, ctl: &Control, lo: u64, hi: u64) -> Result<(), Closed> {
-        // Relaxed: ordered by the SeqCst fence below. [loom: single_producer_claim_races_shutdown]
+        // Relaxed: ordered by the barrier below. [loom: single_producer_claim_races_shutdown]
         self.announce.claimed.store(hi, Relaxed);
-        // SeqCst fence: orders the store of `claimed` before the load of `closed` against the
-        // closer's store `closed` -> load `claimed` (Dekker). [loom: single_producer_claim_races_shutdown]
+        // Light barrier: orders the store of `claimed` before the load of `closed` against the
+        // closer's store `closed` -> heavy barrier -> load `claimed` (Dekker). The mutant drops
+        // it. [loom: single_producer_claim_races_shutdown]
         if !gearset_sync::mutant::on("disruptor_sp_no_fence") {
-            fence(SeqCst);
+            self.barrier.light();
         }
-        // Relaxed: ordered by the fence above. [loom: single_producer_claim_races_shutdown]
+        // Relaxed: ordered by the barrier above. [loom: single_producer_claim_races_shutdown]
         if !self.announce.closed.load(Relaxed) {
             return Ok(());
         }
@@ -93,13 +101,12 @@ impl Sequencer for Single {
         Self {
             published: CachePadded::new(AtomicU64::new(0)),
             announce: CachePadded::new(announce),
+            barrier: Asymmetric::new(),
         }
     }
 
+    #[inline]
     fn claim(&self, ctl: &Control, local: &mut Local, n: u64) -> Result<u64, Closed> {
-        if self.is_closed() {
-            return Err(Closed);
-        }
         let (lo, hi) = (local.next, local.next + n);
         self.announce(ctl, lo, hi)?;
         // The claim is announced: if the ring closes now, the consumers drain up to `hi`, so
@@ -138,20 +145,20 @@ impl Sequencer for Single {
     }
 
     fn close(&self, ctl: &Control) {
-        // Relaxed swap: ordered against the producer's announce by the fence below; the swap
+        // Relaxed swap: ordered against the producer's announce by the barrier below; the swap
         // only elects one closer.
         if self.announce.closed.swap(true, Relaxed) {
             return;
         }
-        // SeqCst fence: the closer's half of the Dekker handshake in `announce`. [loom: single_producer_claim_races_shutdown]
-        fence(SeqCst);
-        // Relaxed: ordered by the fence above. [loom: single_producer_claim_races_shutdown]
+        // Heavy barrier: the closer's half of the Dekker handshake in `announce`. [loom: single_producer_claim_races_shutdown]
+        self.barrier.heavy();
+        // Relaxed: ordered by the barrier above. [loom: single_producer_claim_races_shutdown]
         let end = self.announce.claimed.load(Relaxed);
         ctl.set_end(end);
     }
 
     fn is_closed(&self) -> bool {
-        // Relaxed: a fast path only; `announce` decides with the fence.
+        // Relaxed: a fast path only; `announce` decides after the barrier.
         self.announce.closed.load(Relaxed)
     }
 
@@ -166,6 +173,7 @@ impl fmt::Debug for Single {
         f.debug_struct("Single")
             .field("published", &self.published.load(Relaxed))
             .field("closed", &self.is_closed())
+            .field("membarrier", &self.barrier.is_expedited())
             .finish()
     }
 }
