@@ -26,6 +26,13 @@
 (* - Subscriber's private and published cursors are one variable (the    *)
 (*   code publishes after each receive; the published one is only lower). *)
 (* - Wait strategies are implicit: a waiting action is simply disabled.   *)
+(* - A gate rescan reads the cursors one by one (no lock on the readers'  *)
+(*   side), so a reader may move on between its load and the gate store:  *)
+(*   with SnapshotGate the new gate is any value up to the current minimum *)
+(*   (every loaded cursor was a cursor at some instant, cursors only grow).*)
+(*   SnapshotGate = FALSE (exact minimum) is for single-threaded replay.  *)
+(* - A lapped reader loads the stamp (Newer) and the tail (LoadTailLag) in *)
+(*   two steps, as the code does.                                          *)
 (* - Stamps are stored modulo StampMod. StampMod > MaxSeq + 1 models the  *)
 (*   64-bit stamp (no wrap within the model); a small StampMod models the *)
 (*   original 8-bit generation (mutant).                                  *)
@@ -41,7 +48,8 @@ CONSTANTS
     MaxSeq,         \* messages sent in total
     StampMod,       \* stamp width: stamps are stored modulo StampMod
     Overwrite,      \* TRUE: Policy::Overwrite, FALSE: Policy::Backpressure
-    CheckStamps     \* FALSE: mutant: readers trust the tail, not the stamps
+    CheckStamps,    \* FALSE: mutant: readers trust the tail, not the stamps
+    SnapshotGate    \* TRUE: a gate rescan may store any value up to the minimum (see above)
 
 ASSUME Cap \in Nat \ {0} /\ MaxSeq \in Nat /\ StampMod \in Nat \ {0}
 ASSUME LateReaders \subseteq Readers
@@ -54,7 +62,7 @@ NoValue == -1       \* the contents of a slot never written
 None == -3          \* a reader that received nothing yet (or since its last lag)
 Values == {None, Busy, NoValue} \cup (0..MaxSeq)
 WriterPcs == {"idle", "claimed", "gated", "locking", "draining", "write", "writing", "unlock", "done"}
-ReaderPcs == {"idle", "lock", "locked", "loaded"}
+ReaderPcs == {"idle", "lock", "locked", "loaded", "lagged"}
 
 \* ------------------------------- Variables -------------------------------
 VARIABLES
@@ -116,6 +124,8 @@ Max2(a, b) == IF a >= b THEN a ELSE b
 \* Shared::advance_gate_locked: min of the registered cursors, or the tail if none.
 GateTarget == Max2(gate, IF LiveReaders = {} THEN tail ELSE Min({cursor[r] : r \in LiveReaders}))
 \* The stamp the slot of `s` must hold before `s` may be written (Slot::publish `previous`).
+\* The values a gate rescan may store when the exact new gate is `target` (see SnapshotGate).
+GateChoices(target) == IF SnapshotGate THEN gate..target ELSE {target}
 PrevStamp(s) == IF s >= Cap THEN Enc(s - Cap + 1) ELSE 0
 
 \* ------------------------------- Actions: writers ------------------------
@@ -139,11 +149,12 @@ CheckGate(w) ==
     /\ wpc' = [wpc EXCEPT ![w] = "gated"]
     /\ UNCHANGED <<tail, gate, stamp, val, wlock, rcount, wseq, rpc, cursor, live, started, recv, lost>>
 
-\* Shared::advance_gate (writer slow path, under the registry lock).
+\* Shared::advance_gate (writer slow path, under the registry lock): cursors load(Acquire)
+\* one by one, gate.store(Release). Any claimed writer may rescan (the code rescans on every
+\* wake-up of its slow path, also after another thread has raised the gate).
 AdvanceGate(w) ==
-    /\ wpc[w] = "claimed" /\ wseq[w] >= gate + Cap
-    /\ GateTarget # gate
-    /\ gate' = GateTarget
+    /\ wpc[w] = "claimed"
+    /\ \E g \in GateChoices(GateTarget) : gate' = g /\ g # gate
     /\ UNCHANGED <<tail, stamp, val, wlock, rcount, wpc, wseq, rpc, cursor, live, started, recv, lost>>
 
 \* Slot::publish: wait until stamp.load(Acquire) == previous.
@@ -206,8 +217,8 @@ LoadStampAcquire(r) ==
           /\ rpc' = [rpc EXCEPT ![r] = (IF Overwrite THEN "lock" ELSE "loaded")]
           /\ UNCHANGED <<cursor, recv, lost>>
        \/ /\ Newer(r)
-          /\ DoLag(r)
-          /\ UNCHANGED rpc
+          /\ rpc' = [rpc EXCEPT ![r] = "lagged"]
+          /\ UNCHANGED <<cursor, recv, lost>>
     /\ UNCHANGED <<tail, gate, stamp, val, wlock, rcount, wpc, wseq, live, started>>
 
 \* Backpressure: Slot::read_gated's clone, then Publication::publish (Release).
@@ -232,13 +243,21 @@ LockRead(r) ==
 RecheckStamp(r) ==
     /\ rpc[r] = "locked"
     /\ rcount' = [rcount EXCEPT ![MySlot(r)] = @ - 1]
-    /\ rpc' = [rpc EXCEPT ![r] = "idle"]
     /\ (IF ~CheckStamps \/ stamp[MySlot(r)] = Enc(cursor[r] + 1)
-           THEN /\ recv' = [recv EXCEPT ![r] = val[MySlot(r)]]
+           THEN /\ rpc' = [rpc EXCEPT ![r] = "idle"]
+                /\ recv' = [recv EXCEPT ![r] = val[MySlot(r)]]
                 /\ cursor' = [cursor EXCEPT ![r] = @ + 1]
                 /\ UNCHANGED lost
-           ELSE DoLag(r))
+           ELSE /\ rpc' = [rpc EXCEPT ![r] = "lagged"]
+                /\ UNCHANGED <<cursor, recv, lost>>)
     /\ UNCHANGED <<tail, gate, stamp, val, wlock, wpc, wseq, live, started>>
+
+\* ReaderState::skip_lost after a Newer stamp: tail.load(Relaxed), jump, report Lagged(n).
+LoadTailLag(r) ==
+    /\ rpc[r] = "lagged"
+    /\ DoLag(r)
+    /\ rpc' = [rpc EXCEPT ![r] = "idle"]
+    /\ UNCHANGED <<tail, gate, stamp, val, wlock, rcount, wpc, wseq, live, started>>
 
 \* Shared::register (under the registry lock): StartAt::Next or StartAt::Oldest.
 Subscribe(r) ==
@@ -254,9 +273,9 @@ Subscribe(r) ==
 Unsubscribe(r) ==
     /\ live[r] /\ rpc[r] = "idle"
     /\ live' = [live EXCEPT ![r] = FALSE]
-    /\ gate' = (IF Overwrite THEN gate
-                ELSE Max2(gate, (IF LiveReaders = {r} THEN tail
-                                 ELSE Min({cursor[q] : q \in LiveReaders \ {r}}))))
+    /\ gate' \in (IF Overwrite THEN {gate}
+                  ELSE GateChoices(Max2(gate, (IF LiveReaders = {r} THEN tail
+                                               ELSE Min({cursor[q] : q \in LiveReaders \ {r}})))))
     /\ UNCHANGED <<tail, stamp, val, wlock, rcount, wpc, wseq, rpc, cursor, started, recv, lost>>
 
 \* Every message sent and every live reader drained: the model's end (no deadlock).
@@ -274,10 +293,27 @@ WriterStep(w) ==
 
 ReaderStep(r) ==
     \/ LoadStampAcquire(r) \/ CloneGated(r) \/ LockRead(r) \/ RecheckStamp(r)
+    \/ LoadTailLag(r)
 
+\* One disjunct per action, so that traces and random behaviours name actions, not groups.
 Next ==
-    \/ \E w \in Writers : WriterStep(w)
-    \/ \E r \in Readers : ReaderStep(r) \/ Subscribe(r) \/ Unsubscribe(r)
+    \/ \E w \in Writers : SendNoReader(w)
+    \/ \E w \in Writers : FetchAddTail(w)
+    \/ \E w \in Writers : CheckGate(w)
+    \/ \E w \in Writers : AdvanceGate(w)
+    \/ \E w \in Writers : WaitPrevLap(w)
+    \/ \E w \in Writers : LockWrite(w)
+    \/ \E w \in Writers : WaitReadersZero(w)
+    \/ \E w \in Writers : WriteBegin(w)
+    \/ \E w \in Writers : StoreStampRelease(w)
+    \/ \E w \in Writers : UnlockWrite(w)
+    \/ \E r \in Readers : LoadStampAcquire(r)
+    \/ \E r \in Readers : CloneGated(r)
+    \/ \E r \in Readers : LockRead(r)
+    \/ \E r \in Readers : RecheckStamp(r)
+    \/ \E r \in Readers : LoadTailLag(r)
+    \/ \E r \in Readers : Subscribe(r)
+    \/ \E r \in Readers : Unsubscribe(r)
     \/ Done
 
 \* ------------------------------- Invariants ------------------------------

@@ -126,6 +126,8 @@
 
 mod error;
 mod publisher;
+#[cfg(gearset_trace)]
+mod replay;
 mod shared;
 mod slot;
 mod subscriber;

@@ -5,7 +5,7 @@ use core::fmt;
 use gearset_sync::{
     Arc,
     atomic::Ordering::Relaxed,
-    mutant,
+    mutant, trace_action,
     wait::{Phased, WaitStrategy},
 };
 
@@ -57,11 +57,24 @@ impl<T, W: WaitStrategy> Publisher<T, W> {
     /// ```
     pub fn send(&self, value: T) -> Result<(), SendError<T>> {
         if self.shared.reader_count() == 0 {
+            trace_action!(
+                "SendNoReader",
+                "wpc'[SELF] = \"done\" /\\ wpc'[SELF] # wpc[SELF]"
+            );
             return Err(SendError(value));
         }
         // Relaxed: the claim only hands out unique, dense numbers; the slot's stamp
         // publishes the value. [TLA: FetchAddTail]
         let seq = self.shared.tail.fetch_add(1, Relaxed);
+        trace_action!(
+            "FetchAddTail",
+            "tail' = {} /\\ wseq'[SELF] = {seq} /\\ wpc'[SELF] = \"{}\" /\\ wpc'[SELF] # wpc[SELF]",
+            seq + 1,
+            match self.shared.policy {
+                Policy::Backpressure => "claimed",
+                Policy::Overwrite => "gated",
+            }
+        );
         self.write(seq, value);
         self.shared.reader_wait.notify_all();
         Ok(())

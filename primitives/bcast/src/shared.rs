@@ -23,6 +23,7 @@ use gearset_sync::{
         AtomicU64, AtomicUsize,
         Ordering::{Acquire, Relaxed, Release},
     },
+    trace_action,
     wait::WaitStrategy,
 };
 
@@ -102,7 +103,7 @@ pub(crate) struct Shared<T, W> {
     pub(crate) tail: CachePadded<AtomicU64>,
     /// Lower bound of every live reader's cursor (Backpressure). Written only under
     /// `registry`, read by writers. Never decreases.
-    gate: CachePadded<AtomicU64>,
+    pub(crate) gate: CachePadded<AtomicU64>,
     /// Live `Publisher`s. 0 is final: readers then drain and get `Closed`.
     writers: CachePadded<AtomicUsize>,
     /// Live `Subscriber`s. Written under `registry`, read by writers (send fails at 0).
@@ -198,6 +199,7 @@ impl<T, W: WaitStrategy> Shared<T, W> {
         // Acquire: pairs with the Release store in `advance_gate`, which follows the Acquire
         // loads of the readers' cursors: their clones happen before our overwrite. [TLA: CheckGate]
         if seq < self.gate.load(Acquire) + self.capacity() {
+            trace_gated();
             return;
         }
         self.wait_for_room_slow(seq);
@@ -209,13 +211,20 @@ impl<T, W: WaitStrategy> Shared<T, W> {
         // No deadline: a writer only waits for live readers, and a reader's drop advances
         // the gate and notifies us.
         let _ = self.writer_wait.wait_until(room, None);
+        trace_gated();
     }
 
     /// Rescans the registered cursors and raises the gate to their minimum (or to the tail
     /// when there is no reader). Returns the new gate. [TLA: AdvanceGate]
     pub(crate) fn advance_gate(&self) -> u64 {
         let registry = self.registry.lock().unwrap_or_else(|e| e.into_inner());
-        self.advance_gate_locked(&registry)
+        // Relaxed: the gate is only written under the lock we hold.
+        let before = self.gate.load(Relaxed);
+        let gate = self.advance_gate_locked(&registry);
+        if gate != before {
+            trace_action!("AdvanceGate", "gate' = {gate}");
+        }
+        gate
     }
 
     fn advance_gate_locked(&self, registry: &Registry) -> u64 {
@@ -236,10 +245,11 @@ impl<T, W: WaitStrategy> Shared<T, W> {
     /// cursor and starting position. [TLA: Subscribe]
     pub(crate) fn register(&self, start: Start) -> (u64, Cursor, u64) {
         let mut registry = self.registry.lock().unwrap_or_else(|e| e.into_inner());
-        // Acquire: the tail only bounds positions; no data is read through it.
-        let tail = self.tail.load(Acquire);
         // Relaxed: the gate is only written under the lock we hold.
         let gate = self.gate.load(Relaxed);
+        // Acquire: the tail only bounds positions; no data is read through it. Loaded after
+        // the gate, so the position below is the one at this instant. [TLA: Subscribe]
+        let tail = self.tail.load(Acquire);
         let position = match (start, self.policy) {
             (Start::At(position), _) => position,
             (Start::New(StartAt::Next), _) => tail,
@@ -253,6 +263,13 @@ impl<T, W: WaitStrategy> Shared<T, W> {
             Policy::Backpressure => position.max(gate),
             Policy::Overwrite => position,
         };
+        // The subscription takes effect here for the spec: gate rescans are excluded by the
+        // lock until the cursor is registered below. (Writers read `readers`, stored last;
+        // the conformance scenarios keep a reader live while anyone sends.)
+        trace_action!(
+            "Subscribe",
+            "cursor'[SELF] = {position} /\\ live'[SELF] = TRUE /\\ started'[SELF] = TRUE /\\ started[SELF] = FALSE"
+        );
         let id = registry.next_id;
         registry.next_id += 1;
         let cursor = Arc::new(CachePadded::new(AtomicU64::new(position)));
@@ -269,14 +286,30 @@ impl<T, W: WaitStrategy> Shared<T, W> {
             registry.cursors.retain(|(i, _)| *i != id);
             // Release: pairs with the Acquire in `reader_count`.
             self.readers.store(registry.cursors.len(), Release);
-            if self.policy == Policy::Backpressure {
-                self.advance_gate_locked(&registry);
-            }
+            let gate = match self.policy {
+                Policy::Backpressure => Some(self.advance_gate_locked(&registry)),
+                Policy::Overwrite => None,
+            };
+            let _ = gate; // read only by the trace point
+            trace_action!(
+                "Unsubscribe",
+                "live'[SELF] = FALSE /\\ live[SELF] = TRUE /\\ gate' = {}",
+                gate.map_or_else(|| "gate".to_owned(), |g| g.to_string())
+            );
         }
         if self.policy == Policy::Backpressure {
             self.writer_wait.notify_all();
         }
     }
+}
+
+/// Records a writer passing the gate. [TLA: CheckGate]
+#[inline(always)]
+fn trace_gated() {
+    trace_action!(
+        "CheckGate",
+        "wpc'[SELF] = \"gated\" /\\ wpc'[SELF] # wpc[SELF]"
+    );
 }
 
 /// Where `register` puts a reader.

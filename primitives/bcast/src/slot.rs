@@ -42,7 +42,7 @@ use gearset_sync::{
         Ordering::{Acquire, Relaxed, Release},
     },
     cell::UnsafeCell,
-    mutant,
+    mutant, trace_action,
 };
 
 /// The writer bit of [`Slot::lock`].
@@ -138,9 +138,19 @@ impl<T> Slot<T> {
         while self.stamp.load(Acquire) != previous {
             backoff.snooze();
         }
+        trace_action!(
+            "WaitPrevLap",
+            "wpc'[SELF] = \"{}\" /\\ wpc'[SELF] # wpc[SELF]",
+            if locked { "locking" } else { "write" }
+        );
         if locked {
-            self.lock_write();
+            self.lock_write(seq & (capacity - 1));
         }
+        trace_action!(
+            "WriteBegin",
+            "val'[{}] = -2 /\\ wpc'[SELF] = \"writing\" /\\ wpc'[SELF] # wpc[SELF]",
+            seq & (capacity - 1)
+        );
         // SAFETY: we own the slot for this lap: the previous lap's writer has published
         // (stamp == previous) and no other writer can own it until we publish `seq + 1`.
         // No reader accesses the value: in Overwrite mode we hold WRITER with zero readers;
@@ -162,10 +172,22 @@ impl<T> Slot<T> {
             Release
         };
         self.stamp.store(seq + 1, publish);
+        trace_action!(
+            "StoreStampRelease",
+            "stamp'[{i}] = {} /\\ val'[{i}] = {seq} /\\ wpc'[SELF] = \"{}\" /\\ wpc'[SELF] # wpc[SELF]",
+            seq + 1,
+            if locked { "unlock" } else { "idle" },
+            i = seq & (capacity - 1),
+        );
         if locked {
             // Release: pairs with the Acquire `fetch_add` in `read_locked`, so a reader that
             // locks after us also sees our stamp. [TLA: UnlockWrite]
             self.lock.fetch_and(!WRITER, Release);
+            trace_action!(
+                "UnlockWrite",
+                "wlock'[{}] = FALSE /\\ wpc'[SELF] = \"idle\" /\\ wpc'[SELF] # wpc[SELF]",
+                seq & (capacity - 1)
+            );
         }
         // The old value is dropped after the slot is consistent again, outside the critical
         // section: a panicking `Drop` cannot leave the slot locked or its value dropped twice.
@@ -173,19 +195,29 @@ impl<T> Slot<T> {
     }
 
     /// Takes the slot's write lock: sets WRITER, then waits for in-progress clones to end.
-    fn lock_write(&self) {
+    /// `index` is the slot's position in the ring (for the trace only).
+    fn lock_write(&self, index: u64) {
+        let _ = index; // read only by the trace points
         let backoff = Backoff::new();
         // Acquire: pairs with the previous lap's writer's Release `fetch_and` (only it can
         // still hold WRITER: it stored its stamp and is about to unlock). [TLA: LockWrite]
         while self.lock.fetch_or(WRITER, Acquire) & WRITER != 0 {
             backoff.snooze();
         }
+        trace_action!(
+            "LockWrite",
+            "wlock'[{index}] = TRUE /\\ wpc'[SELF] = \"draining\" /\\ wpc'[SELF] # wpc[SELF]"
+        );
         backoff.reset();
         // Acquire: pairs with each reader's Release `fetch_sub` in `ReadGuard::drop`, so
         // their clones of the old value happen before we drop it. [TLA: WaitReadersZero]
         while self.lock.load(Acquire) & READERS != 0 {
             backoff.snooze();
         }
+        trace_action!(
+            "WaitReadersZero",
+            "wpc'[SELF] = \"write\" /\\ wpc'[SELF] # wpc[SELF]"
+        );
     }
 
     /// Reads message `seq` without a lock (Backpressure mode).
@@ -200,14 +232,21 @@ impl<T> Slot<T> {
     {
         match Stamp::classify(self.stamp(), seq) {
             Stamp::Older => Read::Empty,
-            Stamp::Newer => Read::Overwritten,
-            // SAFETY: the Acquire stamp load saw `seq + 1`, so the value of `seq` is
-            // initialized and visible; by the caller's contract no writer replaces it while
-            // we clone (the writer of `seq + capacity` waits at the gate for our cursor).
-            Stamp::Ready => Read::Value(
-                self.value
-                    .with(|p| unsafe { (*p).assume_init_ref() }.clone()),
-            ),
+            Stamp::Newer => {
+                trace_stamp_loaded(seq, "lagged");
+                Read::Overwritten
+            }
+            Stamp::Ready => {
+                trace_stamp_loaded(seq, "loaded");
+                // SAFETY: the Acquire stamp load saw `seq + 1`, so the value of `seq` is
+                // initialized and visible; by the caller's contract no writer replaces it
+                // while we clone (the writer of `seq + capacity` waits at the gate for our
+                // cursor).
+                let value = self
+                    .value
+                    .with(|p| unsafe { (*p).assume_init_ref() }.clone());
+                Read::Value(value)
+            }
         }
     }
 
@@ -221,18 +260,29 @@ impl<T> Slot<T> {
     ///    again) without touching `value`;
     /// 3. after `W`'s unlock: our Acquire syncs with it, the re-check sees `W`'s newer stamp and
     ///    we report `Overwritten` without touching `value`.
-    pub(crate) fn read_locked(&self, seq: u64) -> Read<T>
+    ///
+    /// `index` is the slot's position in the ring (for the trace only).
+    pub(crate) fn read_locked(&self, seq: u64, index: u64) -> Read<T>
     where
         T: Clone,
     {
+        let _ = index; // read only by the trace points
         match Stamp::classify(self.stamp(), seq) {
             Stamp::Older => return Read::Empty,
-            Stamp::Newer => return Read::Overwritten,
-            Stamp::Ready => {}
+            Stamp::Newer => {
+                trace_stamp_loaded(seq, "lagged");
+                return Read::Overwritten;
+            }
+            Stamp::Ready => trace_stamp_loaded(seq, "lock"),
         }
         // Acquire: pairs with the writer's Release unlock in `publish`. [TLA: LockRead]
         // (Mutant `bcast_no_read_lock`: ignore the writer bit.)
-        if self.lock.fetch_add(1, Acquire) & WRITER != 0 && !mutant::on("bcast_no_read_lock") {
+        let lock = self.lock.fetch_add(1, Acquire);
+        if lock & WRITER != 0 && !mutant::on("bcast_no_read_lock") {
+            trace_action!(
+                "LockRead",
+                "rpc'[SELF] = \"idle\" /\\ rpc'[SELF] # rpc[SELF]"
+            );
             // Relaxed: we accessed nothing under this count; it only undoes our add.
             self.lock.fetch_sub(1, Relaxed);
             // A writer holds the slot: the writer of `seq` between its stamp store and its
@@ -241,21 +291,39 @@ impl<T> Slot<T> {
             // returns the message or `Overwritten`. [TLA: LockReadBusy]
             return Read::Empty;
         }
+        // Relative: the count may include another reader's transient increment (its
+        // `LockReadBusy` undoes it), which the spec does not model.
+        trace_action!(
+            "LockRead",
+            "rcount'[{index}] = rcount[{index}] + 1 /\\ rpc'[SELF] = \"locked\" /\\ rpc'[SELF] # rpc[SELF]"
+        );
         let _guard = ReadGuard(&self.lock);
         // Acquire: the lock's Acquire above already orders this load after the last writer's
         // unlock (case 3); Acquire also covers a writer that published between our first
         // load and the lock. [TLA: RecheckStamp]
         // (Mutant `bcast_no_stamp_recheck`: trust the first look.)
         if !mutant::on("bcast_no_stamp_recheck") && self.stamp.load(Acquire) != seq + 1 {
+            // Recorded before the guard's `fetch_sub`: no writer can act on the count until
+            // then, so the spec's earlier decrement is indistinguishable.
+            trace_action!(
+                "RecheckStamp",
+                "rcount'[{index}] = rcount[{index}] - 1 /\\ rpc'[SELF] = \"lagged\" /\\ rpc'[SELF] # rpc[SELF]"
+            );
             return Read::Overwritten;
         }
         // SAFETY: we hold a read lock with WRITER clear, so no writer touches `value` until
         // we release (case 1), and the stamp re-check under the lock proves the value is
         // message `seq`, initialized and visible (Acquire stamp load).
-        Read::Value(
-            self.value
-                .with(|p| unsafe { (*p).assume_init_ref() }.clone()),
-        )
+        let value = self
+            .value
+            .with(|p| unsafe { (*p).assume_init_ref() }.clone());
+        // As above: recorded before the guard's `fetch_sub`.
+        trace_action!(
+            "RecheckStamp",
+            "rcount'[{index}] = rcount[{index}] - 1 /\\ recv'[SELF] = {seq} /\\ cursor'[SELF] = {} /\\ rpc'[SELF] = \"idle\" /\\ rpc'[SELF] # rpc[SELF]",
+            seq + 1
+        );
+        Read::Value(value)
     }
 
     /// Drops the value if the slot holds one. Needs `&mut self`: no other access exists.
@@ -268,6 +336,17 @@ impl<T> Slot<T> {
             self.value.with_mut(|p| unsafe { (*p).assume_init_drop() });
         }
     }
+}
+
+/// Records the reader's stamp load at its cursor `seq`, leading to reader state `to`.
+/// [TLA: LoadStampAcquire]
+#[inline(always)]
+fn trace_stamp_loaded(seq: u64, to: &str) {
+    let _ = (seq, to); // read only by the trace point
+    trace_action!(
+        "LoadStampAcquire",
+        "cursor[SELF] = {seq} /\\ rpc'[SELF] = \"{to}\" /\\ rpc'[SELF] # rpc[SELF]"
+    );
 }
 
 /// Releases a read lock, also when `T::clone` panics.
@@ -301,10 +380,10 @@ mod tests {
     fn publish_then_read_both_modes() {
         let slot = Slot::new();
         slot.publish(0, String::from("a"), 2, true);
-        assert_eq!(slot.read_locked(0), Read::Value(String::from("a")));
-        assert_eq!(slot.read_locked(2), Read::Empty);
+        assert_eq!(slot.read_locked(0, 0), Read::Value(String::from("a")));
+        assert_eq!(slot.read_locked(2, 0), Read::Empty);
         slot.publish(2, String::from("b"), 2, true);
-        assert_eq!(slot.read_locked(0), Read::Overwritten);
+        assert_eq!(slot.read_locked(0, 0), Read::Overwritten);
         // SAFETY: single-threaded test; no writer is active.
         let gated = unsafe { slot.read_gated(2) };
         assert_eq!(gated, Read::Value(String::from("b")));

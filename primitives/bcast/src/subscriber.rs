@@ -7,6 +7,7 @@ use gearset_sync::{
     atomic::Ordering::{Relaxed, Release},
     mutant,
     time::{self, Duration},
+    trace_action,
     wait::{Phased, WaitStrategy},
 };
 
@@ -337,6 +338,15 @@ impl Publication {
             Release
         };
         self.cursor.store(next, order);
+        // The clone of `next - 1` takes effect for the spec here, at the publication: the gate
+        // keeps writers off the slot until now, so the slot still holds what we cloned. With
+        // `publish_every == 1` (capacity <= 4, single receives: the conformance scenarios)
+        // each publication covers exactly one clone. [TLA: CloneGated]
+        trace_action!(
+            "CloneGated",
+            "recv'[SELF] = {} /\\ cursor'[SELF] = {next} /\\ rpc'[SELF] = \"idle\" /\\ rpc'[SELF] # rpc[SELF]",
+            next - 1
+        );
         shared.writer_wait.notify_all();
     }
 }
@@ -376,7 +386,7 @@ impl ReaderState {
             // cursor is `<= next` (it is only ever set to `next`), so the gate keeps writers
             // off message `next`.
             Policy::Backpressure => unsafe { slot.read_gated(self.next) },
-            Policy::Overwrite => slot.read_locked(self.next),
+            Policy::Overwrite => slot.read_locked(self.next, self.next & (shared.capacity() - 1)),
         }
     }
 
@@ -391,6 +401,10 @@ impl ReaderState {
         let tail = shared.tail.load(Relaxed);
         let resume = tail.saturating_sub(shared.capacity()).max(self.next + 1);
         let lost = resume - self.next;
+        trace_action!(
+            "LoadTailLag",
+            "cursor'[SELF] = {resume} /\\ lost'[SELF] = lost[SELF] + {lost} /\\ recv'[SELF] = -3 /\\ rpc'[SELF] = \"idle\" /\\ rpc'[SELF] # rpc[SELF]"
+        );
         self.next = resume;
         Step::Lagged(lost)
     }
