@@ -60,22 +60,44 @@ pub(crate) fn run(args: &[String]) -> StageResult {
     Ok(Outcome::Passed { tests: None })
 }
 
-/// Replaces the section between the performance markers of the root README with this run's
-/// summary.
+/// Replaces the section between the performance markers (`<!-- perf:start -->` ...
+/// `<!-- perf:end -->`) of the root README with this run's summary, and that of each
+/// `primitives/<crate>/README.md` with the table of the crate's own scenarios.
 fn update_readme(run: &Run) -> Result<(), String> {
-    let path = workspace_root().join("README.md");
-    let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+    replace_perf_section(
+        &workspace_root().join("README.md"),
+        &report::readme_summary(run),
+    )?;
+    let primitives = workspace_root().join("primitives");
+    let mut crates: Vec<_> = std::fs::read_dir(&primitives)
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| Some(e.ok()?.file_name().to_str()?.to_owned()))
+        .collect();
+    crates.sort();
+    for krate in crates {
+        let readme = primitives.join(&krate).join("README.md");
+        match report::crate_summary(run, &krate) {
+            Some(table) => replace_perf_section(&readme, &table)?,
+            None => println!(
+                "no `{krate}/...` scenario in this run: {} unchanged",
+                readme.display()
+            ),
+        }
+    }
+    Ok(())
+}
+
+fn replace_perf_section(path: &std::path::Path, table: &str) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let (start, end) = ("<!-- perf:start -->", "<!-- perf:end -->");
     let (Some(a), Some(b)) = (text.find(start), text.find(end)) else {
-        return Err(format!("README.md has no `{start}` ... `{end}` section"));
+        return Err(format!(
+            "{} has no `{start}` ... `{end}` section",
+            path.display()
+        ));
     };
-    let updated = format!(
-        "{}{start}\n{}{}",
-        &text[..a],
-        report::readme_summary(run),
-        &text[b..]
-    );
-    std::fs::write(&path, updated).map_err(|e| e.to_string())?;
+    let updated = format!("{}{start}\n{table}{}", &text[..a], &text[b..]);
+    std::fs::write(path, updated).map_err(|e| e.to_string())?;
     println!("updated the performance section of {}", path.display());
     Ok(())
 }

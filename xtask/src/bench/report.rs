@@ -58,20 +58,9 @@ pub(crate) fn markdown_table(run: &Run) -> String {
 /// The README's short table: one line per scenario with gearset's median, the best peer's,
 /// their ratio and gearset's distance from the floor, under a line saying where it ran.
 pub(crate) fn readme_summary(run: &Run) -> String {
-    let m = &run.machine;
-    let mut out = format!(
-        "Measured by `cargo xtask bench --quick` (run `{}`, revision {}) on {} ({} cores){}. \
-         Ratios below 1.00 favour gearset; the floor is a cache-line ping-pong round trip of the same run.\n\n\
-         | scenario | gearset | best peer | gearset / peer | gearset x floor |\n|---|---:|---|---:|---:|\n",
-        run.name,
-        m.git,
-        m.cpu,
-        m.cores,
-        if m.oversubscribed.is_empty() {
-            String::new()
-        } else {
-            "; some scenarios oversubscribed".into()
-        }
+    let mut out = measured_by(run);
+    out.push_str(
+        "| scenario | gearset | best peer | gearset / peer | gearset x floor |\n|---|---:|---|---:|---:|\n",
     );
     let floor = run.floor_ns();
     for (group, rows) in run.scenarios() {
@@ -94,6 +83,60 @@ pub(crate) fn readme_summary(run: &Run) -> String {
         );
     }
     out
+}
+
+/// Where and how a run was measured: the line above every README table.
+fn measured_by(run: &Run) -> String {
+    let m = &run.machine;
+    format!(
+        "Measured by `cargo xtask bench --quick` (run `{}`, revision {}) on {} ({} cores){}. \
+         Ratios below 1.00 favour gearset; the floor is a cache-line ping-pong round trip of the same run.\n\n",
+        run.name,
+        m.git,
+        m.cpu,
+        m.cores,
+        if m.oversubscribed.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; more threads than cores in {}",
+                m.oversubscribed.join(", ")
+            )
+        }
+    )
+}
+
+/// A crate README's table: every implementation of each scenario named `<krate>/...`, with
+/// its median, its ratio to gearset's and to the floor. `None` if the run has no such scenario.
+pub(crate) fn crate_summary(run: &Run, krate: &str) -> Option<String> {
+    let prefix = format!("{krate}/");
+    let groups: Vec<_> = run
+        .scenarios()
+        .into_iter()
+        .filter(|(group, _)| group.starts_with(&prefix))
+        .collect();
+    if groups.is_empty() {
+        return None;
+    }
+    let floor = run.floor_ns();
+    let mut out = measured_by(run);
+    out.push_str(
+        "| scenario | implementation | median | / gearset | x floor |\n|---|---|---:|---:|---:|\n",
+    );
+    for (group, rows) in groups {
+        let ours = rows.iter().find(|r| r.function == "gearset");
+        for row in &rows {
+            let _ = writeln!(
+                out,
+                "| {group} | {} | {} | {} | {} |",
+                row.function,
+                human(row.median_ns),
+                ours.map_or("-".into(), |o| ratio(row.median_ns / o.median_ns)),
+                floor.map_or("-".into(), |f| ratio(row.median_ns / f)),
+            );
+        }
+    }
+    Some(out)
 }
 
 pub(crate) fn markdown(run: &Run) -> String {

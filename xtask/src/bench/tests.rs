@@ -219,3 +219,18 @@ fn only_competitors_are_peers() {
     assert!(!super::is_competitor("gearset_segmented"));
     assert!(!super::is_competitor("vec_floor"));
 }
+
+#[test]
+fn crate_summary_lists_every_implementation_against_gearset() {
+    let run = fixture_run("a");
+    let table = report::crate_summary(&run, "demo").expect("demo scenarios");
+    assert!(
+        table.contains("| demo/handoff | competitor | 500.0 ns | 2.00 | 5.00 |"),
+        "{table}"
+    );
+    assert!(
+        table.contains("| demo/handoff | gearset | 250.0 ns | 1.00 | 2.50 |"),
+        "{table}"
+    );
+    assert!(report::crate_summary(&run, "nothing").is_none());
+}
