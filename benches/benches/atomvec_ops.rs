@@ -1,17 +1,24 @@
 //! gearset-atomvec element operations against the plain `Vec<AtomicU64>` floor and the ways
 //! people make a vector of atomics resizable today: a `std::sync::RwLock<Vec<AtomicU64>>`,
-//! `arc-swap` holding a `Vec` (copy on resize), and `boxcar` (never-move buckets).
+//! `arc-swap` holding a `Vec` (copy on resize), and the never-move bucket vectors `boxcar` and
+//! `append-only-vec` (grow only). The physical floor of the machine, one cache-line round trip
+//! between two threads (`floor/pingpong/cacheline`, `gearset_benches::bench_floor`), runs in
+//! the same process.
 //!
 //! Scenarios (criterion group `atomvec/<scenario>`, function ids = implementations):
 //! - `get_1t`, `fetch_add_1t`: one thread, 1024 cells, index `k & 1023`.
 //! - `fetch_add_2t_distinct`: two threads, each on its own 8 cells (64 bytes apart).
 //! - `fetch_add_2t_shared`: two threads on cell 0.
-//! - `fetch_add_2t_resizing`: `distinct`, while a third thread resizes without pause.
+//! - `fetch_add_resizing_3t`: `distinct`, while a third thread resizes (3 threads: more
+//!   threads than the 2 cores of the CI machine).
 //!
 //! The multi-thread scenarios run in frames of `FRAME` adds per thread separated by a barrier,
 //! at which gearset's `AtomicVec` reclaims retired buffers (its quiescent point: see the crate
 //! docs); every implementation pays the same barriers. Times are per add per thread. The
-//! resizing scenario needs 3 threads: on a 2-core machine that oversubscribes the cores.
+//! resizing scenario needs 3 threads: on a 2-core machine that oversubscribes the cores. Its
+//! resizer resizes without pause; `AtomicVec`'s, once a resize is refused with
+//! `ReclaimNeeded` (the garbage bound), yields its core until the next quiescent point, as a
+//! scheduler would (the others never stop: the `RwLock`'s writer blocks on the lock instead).
 //!
 //! Before measuring, `sanity_check` runs the resizing scenario once per implementation and
 //! counts lost adds. gearset must lose none; `arc-swap` with copy-on-resize does lose some
@@ -30,8 +37,8 @@ use std::{
 
 use arc_swap::ArcSwap;
 use criterion::{Criterion, criterion_group, criterion_main};
-use gearset_atomvec::{AtomicVec, SegmentedAtomicVec};
-use gearset_benches::config;
+use gearset_atomvec::{AtomicVec, ResizeError, SegmentedAtomicVec};
+use gearset_benches::{bench_floor, config};
 
 const CELLS: usize = 1024;
 /// Adds per thread between two barriers.
@@ -78,11 +85,14 @@ impl Cells for AtomicVec {
     fn resize(&self, n: usize) {
         // Alternate a migrating grow and a shrink; past the garbage bound the resize is
         // refused until the next quiescent point, which is the designed behaviour.
-        let _ = if n.is_multiple_of(2) {
+        let resized = if n.is_multiple_of(2) {
             self.grow_to(2 * CELLS + n % 64)
         } else {
             self.shrink_to(CELLS)
         };
+        if let Err(ResizeError::ReclaimNeeded { .. }) = resized {
+            thread::yield_now();
+        }
     }
     fn quiesce(&self) {
         // SAFETY: called between two barrier waits that every thread using `self` joins.
@@ -179,6 +189,29 @@ impl Cells for Boxcar {
     }
     fn resize(&self, _: usize) {
         if self.0.count() < GROW_CAP {
+            self.0.push(AtomicU64::new(0));
+        }
+    }
+}
+
+struct AppendOnly(append_only_vec::AppendOnlyVec<AtomicU64>);
+
+impl Cells for AppendOnly {
+    fn make(len: usize) -> Self {
+        let v = append_only_vec::AppendOnlyVec::new();
+        for _ in 0..len {
+            v.push(AtomicU64::new(0));
+        }
+        Self(v)
+    }
+    fn get(&self, i: usize) -> u64 {
+        self.0[i].load(Relaxed)
+    }
+    fn add(&self, i: usize, d: u64) {
+        self.0[i].fetch_add(d, Relaxed);
+    }
+    fn resize(&self, _: usize) {
+        if self.0.len() < GROW_CAP {
             self.0.push(AtomicU64::new(0));
         }
     }
@@ -320,7 +353,10 @@ fn benches(c: &mut Criterion) {
     assert_eq!(sanity_check::<SegmentedAtomicVec>("gearset_segmented"), 0);
     assert_eq!(sanity_check::<StdRwLock>("std_rwlock"), 0);
     assert_eq!(sanity_check::<Boxcar>("boxcar"), 0);
+    assert_eq!(sanity_check::<AppendOnly>("append_only_vec"), 0);
     sanity_check::<ArcSwapVec>("arc_swap");
+
+    bench_floor(c);
 
     single_thread::<Floor>(c, "vec_floor");
     single_thread::<AtomicVec>(c, "gearset");
@@ -328,6 +364,7 @@ fn benches(c: &mut Criterion) {
     single_thread::<StdRwLock>(c, "std_rwlock");
     single_thread::<ArcSwapVec>(c, "arc_swap");
     single_thread::<Boxcar>(c, "boxcar");
+    single_thread::<AppendOnly>(c, "append_only_vec");
 
     two_threads::<Floor>(c, "vec_floor", false);
     two_threads::<AtomicVec>(c, "gearset", true);
@@ -335,6 +372,7 @@ fn benches(c: &mut Criterion) {
     two_threads::<StdRwLock>(c, "std_rwlock", true);
     two_threads::<ArcSwapVec>(c, "arc_swap", true);
     two_threads::<Boxcar>(c, "boxcar", true);
+    two_threads::<AppendOnly>(c, "append_only_vec", true);
 }
 
 criterion_group! { name = atomvec; config = config(); targets = benches }

@@ -153,8 +153,13 @@ impl AtomicVec {
         // Acquire: pairs with the CASes that set or raise `len`.
         let len = buf.len.load(Acquire);
         if len & FROZEN == 0 && (index as u64) < len {
+            debug_assert!(index < buf.capacity(), "LenCovered: len <= capacity");
+            // SAFETY: `index < len <= capacity`: a live length never exceeds its buffer's
+            // capacity (TLA+ `LenCovered`: set from `plan` within the capacity the migration
+            // allocated, raised in place only below it).
+            let cell = unsafe { buf.cells.get_unchecked(index) };
             // Acquire: pairs with the AcqRel CAS of the last writer or copier of this cell.
-            let value = buf.cells[index].load(Acquire);
+            let value = cell.load(Acquire);
             if value & (FROZEN | PENDING) == 0 {
                 return Ok(value);
             }

@@ -1,134 +1,82 @@
-//! Public-API tests on std, including a proptest against a sequential `Vec<u64>` model.
+//! Public-API tests on std, including the proptest against a sequential `Vec<u64>` model
+//! (`tests/common`, shared with `tests/segmented.rs`).
 
 // std-only: under the model-checker cfgs the facade types need a model to run in.
 #![cfg(not(any(gearset_loom, gearset_shuttle)))]
 
+mod common;
+
+use common::{Cells, config, matches_model, op};
 use gearset_atomvec::{AtomicVec, IndexError, MAX_VALUE, ResizeError};
-use proptest::prelude::*;
+use proptest::{prelude::*, test_runner::TestCaseError};
 
-#[derive(Debug, Clone)]
-enum Op {
-    Get(usize),
-    Store(usize, u64),
-    Swap(usize, u64),
-    FetchAdd(usize, u64),
-    FetchSub(usize, u64),
-    Cas(usize, u64, u64),
-    Grow(usize),
-    Shrink(usize),
-    Push(u64),
-    Len,
-}
-
-fn op() -> impl Strategy<Value = Op> {
-    let idx = 0..40usize;
-    let val = prop_oneof![0..4u64, Just(MAX_VALUE), 0..=MAX_VALUE];
-    prop_oneof![
-        idx.clone().prop_map(Op::Get),
-        (idx.clone(), val.clone()).prop_map(|(i, v)| Op::Store(i, v)),
-        (idx.clone(), val.clone()).prop_map(|(i, v)| Op::Swap(i, v)),
-        (idx.clone(), any::<u64>()).prop_map(|(i, d)| Op::FetchAdd(i, d)),
-        (idx.clone(), 0..3u64).prop_map(|(i, d)| Op::FetchSub(i, d)),
-        (idx.clone(), 0..4u64, val.clone()).prop_map(|(i, c, n)| Op::Cas(i, c, n)),
-        (0..70usize).prop_map(Op::Grow),
-        (0..40usize).prop_map(Op::Shrink),
-        val.prop_map(Op::Push),
-        Just(Op::Len),
-    ]
-}
-
-/// The sequential model: a plain vector, with the same index errors.
-fn bound(model: &[u64], i: usize) -> Result<(), IndexError> {
-    if i < model.len() {
+impl Cells for AtomicVec {
+    const MODULUS: u128 = MAX_VALUE as u128 + 1;
+    fn with_len(len: usize) -> Self {
+        AtomicVec::with_len(len)
+    }
+    fn get(&self, i: usize) -> Result<u64, IndexError> {
+        AtomicVec::get(self, i)
+    }
+    fn store(&self, i: usize, x: u64) -> Result<(), IndexError> {
+        AtomicVec::store(self, i, x)
+    }
+    fn swap(&self, i: usize, x: u64) -> Result<u64, IndexError> {
+        AtomicVec::swap(self, i, x)
+    }
+    fn fetch_add(&self, i: usize, d: u64) -> Result<u64, IndexError> {
+        AtomicVec::fetch_add(self, i, d)
+    }
+    fn fetch_sub(&self, i: usize, d: u64) -> Result<u64, IndexError> {
+        AtomicVec::fetch_sub(self, i, d)
+    }
+    fn compare_exchange(&self, i: usize, c: u64, n: u64) -> Result<Result<u64, u64>, IndexError> {
+        AtomicVec::compare_exchange(self, i, c, n)
+    }
+    fn grow_to(&mut self, n: usize) -> usize {
+        reclaiming(self, AtomicVec::reclaim, |v| v.grow_to(n))
+    }
+    fn shrink_to(&mut self, n: usize) -> usize {
+        reclaiming(self, AtomicVec::reclaim, |v| v.shrink_to(n))
+    }
+    fn push(&mut self, x: u64) -> usize {
+        reclaiming(self, AtomicVec::reclaim, |v| v.push(x))
+    }
+    fn len(&self) -> usize {
+        AtomicVec::len(self)
+    }
+    fn check(&self) -> Result<(), TestCaseError> {
+        // LenCovered.
+        prop_assert!(self.capacity() >= self.len());
         Ok(())
-    } else {
-        Err(IndexError {
-            index: i,
-            len: model.len(),
-        })
     }
 }
 
-/// Runs a resize, reclaiming (we own the vector: a quiescent point) when the garbage bound asks.
-fn resize(v: &mut AtomicVec, f: impl Fn(&AtomicVec) -> Result<usize, ResizeError>) -> usize {
+/// Runs a resize, reclaiming once when the garbage bound asks (we own the vector: a quiescent
+/// point).
+fn reclaiming<V>(
+    v: &mut V,
+    reclaim: impl Fn(&mut V),
+    f: impl Fn(&V) -> Result<usize, ResizeError>,
+) -> usize {
     match f(v) {
         Err(ResizeError::ReclaimNeeded { .. }) => {
-            v.reclaim();
+            reclaim(v);
             f(v).unwrap()
         }
         r => r.unwrap(),
     }
 }
 
-const M: u64 = MAX_VALUE + 1;
-
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 4 } else { 256 },
-        // Miri isolates the file system: no regression file there.
-        failure_persistence: if cfg!(miri) {
-            None
-        } else {
-            ProptestConfig::default().failure_persistence
-        },
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(config())]
 
     #[test]
-    fn matches_sequential_model(initial in 0..10usize, ops in prop::collection::vec(op(), 0..120)) {
-        let mut v = AtomicVec::with_len(initial);
-        let mut model = vec![0u64; initial];
-        for op in ops {
-            match op {
-                Op::Get(i) => prop_assert_eq!(v.get(i), bound(&model, i).map(|()| model[i])),
-                Op::Store(i, x) => {
-                    let expect = bound(&model, i).map(|()| model[i] = x);
-                    prop_assert_eq!(v.store(i, x), expect);
-                }
-                Op::Swap(i, x) => {
-                    let expect = bound(&model, i).map(|()| std::mem::replace(&mut model[i], x));
-                    prop_assert_eq!(v.swap(i, x), expect);
-                }
-                Op::FetchAdd(i, d) => {
-                    let expect = bound(&model, i).map(|()| {
-                        let old = model[i];
-                        model[i] = ((old as u128 + d as u128) % M as u128) as u64;
-                        old
-                    });
-                    prop_assert_eq!(v.fetch_add(i, d), expect);
-                }
-                Op::FetchSub(i, d) => {
-                    let expect = bound(&model, i).map(|()| {
-                        let old = model[i];
-                        model[i] = (old + M - d) % M;
-                        old
-                    });
-                    prop_assert_eq!(v.fetch_sub(i, d), expect);
-                }
-                Op::Cas(i, c, n) => {
-                    let expect = bound(&model, i).map(|()| {
-                        let old = model[i];
-                        if old == c { model[i] = n; Ok(old) } else { Err(old) }
-                    });
-                    prop_assert_eq!(v.compare_exchange(i, c, n), expect);
-                }
-                Op::Grow(n) => {
-                    if n > model.len() { model.resize(n, 0); }
-                    prop_assert_eq!(resize(&mut v, |v| v.grow_to(n)), model.len());
-                }
-                Op::Shrink(n) => {
-                    model.truncate(n);
-                    prop_assert_eq!(resize(&mut v, |v| v.shrink_to(n)), model.len());
-                }
-                Op::Push(x) => {
-                    model.push(x);
-                    prop_assert_eq!(resize(&mut v, |v| v.push(x)), model.len() - 1);
-                }
-                Op::Len => prop_assert_eq!(v.len(), model.len()),
-            }
-            prop_assert!(v.capacity() >= v.len());
-        }
-        prop_assert_eq!(v.snapshot().collect::<Vec<_>>(), model);
+    fn matches_sequential_model(
+        initial in 0..10usize,
+        ops in prop::collection::vec(op(40, MAX_VALUE), 0..120),
+    ) {
+        matches_model::<AtomicVec>(initial, ops)?;
     }
 }
 

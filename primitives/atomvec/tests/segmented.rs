@@ -4,104 +4,63 @@
 // std-only: under the model-checker cfgs the facade types need a model to run in.
 #![cfg(not(any(gearset_loom, gearset_shuttle)))]
 
+mod common;
+
+use common::{Cells, config, matches_model, op};
 use gearset_atomvec::{IndexError, SegmentedAtomicVec};
 use gearset_sync::{Arc, thread};
 use proptest::prelude::*;
 
-#[derive(Debug, Clone)]
-enum Op {
-    Get(usize),
-    Store(usize, u64),
-    Swap(usize, u64),
-    FetchAdd(usize, u64),
-    Cas(usize, u64, u64),
-    Grow(usize),
-    Truncate(usize),
-    Push(u64),
-}
-
-fn op() -> impl Strategy<Value = Op> {
-    let idx = 0..120usize;
-    prop_oneof![
-        idx.clone().prop_map(Op::Get),
-        (idx.clone(), any::<u64>()).prop_map(|(i, v)| Op::Store(i, v)),
-        (idx.clone(), any::<u64>()).prop_map(|(i, v)| Op::Swap(i, v)),
-        (idx.clone(), any::<u64>()).prop_map(|(i, d)| Op::FetchAdd(i, d)),
-        (idx.clone(), 0..3u64, any::<u64>()).prop_map(|(i, c, n)| Op::Cas(i, c, n)),
-        (0..150usize).prop_map(Op::Grow),
-        (0..120usize).prop_map(Op::Truncate),
-        any::<u64>().prop_map(Op::Push),
-    ]
-}
-
-fn bound(model: &[u64], i: usize) -> Result<(), IndexError> {
-    if i < model.len() {
-        Ok(())
-    } else {
-        Err(IndexError {
-            index: i,
-            len: model.len(),
-        })
+impl Cells for SegmentedAtomicVec {
+    const MODULUS: u128 = u64::MAX as u128 + 1;
+    fn with_len(len: usize) -> Self {
+        let v = SegmentedAtomicVec::new();
+        v.grow_to(len).unwrap();
+        v
+    }
+    fn get(&self, i: usize) -> Result<u64, IndexError> {
+        SegmentedAtomicVec::get(self, i)
+    }
+    fn store(&self, i: usize, x: u64) -> Result<(), IndexError> {
+        SegmentedAtomicVec::store(self, i, x)
+    }
+    fn swap(&self, i: usize, x: u64) -> Result<u64, IndexError> {
+        SegmentedAtomicVec::swap(self, i, x)
+    }
+    fn fetch_add(&self, i: usize, d: u64) -> Result<u64, IndexError> {
+        SegmentedAtomicVec::fetch_add(self, i, d)
+    }
+    /// No `fetch_sub` of its own: an add of the negation is the same modulo `2^64`.
+    fn fetch_sub(&self, i: usize, d: u64) -> Result<u64, IndexError> {
+        SegmentedAtomicVec::fetch_add(self, i, d.wrapping_neg())
+    }
+    fn compare_exchange(&self, i: usize, c: u64, n: u64) -> Result<Result<u64, u64>, IndexError> {
+        SegmentedAtomicVec::compare_exchange(self, i, c, n)
+    }
+    fn grow_to(&mut self, n: usize) -> usize {
+        SegmentedAtomicVec::grow_to(self, n).unwrap()
+    }
+    fn shrink_to(&mut self, n: usize) -> usize {
+        self.truncate(n);
+        SegmentedAtomicVec::len(self)
+    }
+    fn push(&mut self, x: u64) -> usize {
+        SegmentedAtomicVec::push(self, x).unwrap()
+    }
+    fn len(&self) -> usize {
+        SegmentedAtomicVec::len(self)
     }
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: if cfg!(miri) { 4 } else { 256 },
-        // Miri isolates the file system: no regression file there.
-        failure_persistence: if cfg!(miri) {
-            None
-        } else {
-            ProptestConfig::default().failure_persistence
-        },
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(config())]
 
     #[test]
-    fn matches_sequential_model(ops in prop::collection::vec(op(), 0..100)) {
-        let mut v = SegmentedAtomicVec::new();
-        let mut model: Vec<u64> = Vec::new();
-        for op in ops {
-            match op {
-                Op::Get(i) => prop_assert_eq!(v.get(i), bound(&model, i).map(|()| model[i])),
-                Op::Store(i, x) => {
-                    let expect = bound(&model, i).map(|()| model[i] = x);
-                    prop_assert_eq!(v.store(i, x), expect);
-                }
-                Op::Swap(i, x) => {
-                    let expect = bound(&model, i).map(|()| std::mem::replace(&mut model[i], x));
-                    prop_assert_eq!(v.swap(i, x), expect);
-                }
-                Op::FetchAdd(i, d) => {
-                    let expect = bound(&model, i).map(|()| {
-                        let old = model[i];
-                        model[i] = old.wrapping_add(d);
-                        old
-                    });
-                    prop_assert_eq!(v.fetch_add(i, d), expect);
-                }
-                Op::Cas(i, c, n) => {
-                    let expect = bound(&model, i).map(|()| {
-                        let old = model[i];
-                        if old == c { model[i] = n; Ok(old) } else { Err(old) }
-                    });
-                    prop_assert_eq!(v.compare_exchange(i, c, n), expect);
-                }
-                Op::Grow(n) => {
-                    if n > model.len() { model.resize(n, 0); }
-                    prop_assert_eq!(v.grow_to(n), Ok(model.len()));
-                }
-                Op::Truncate(n) => {
-                    model.truncate(n);
-                    v.truncate(n);
-                }
-                Op::Push(x) => {
-                    model.push(x);
-                    prop_assert_eq!(v.push(x), Ok(model.len() - 1));
-                }
-            }
-            prop_assert_eq!(v.len(), model.len());
-        }
+    fn matches_sequential_model(
+        initial in 0..10usize,
+        ops in prop::collection::vec(op(120, u64::MAX), 0..100),
+    ) {
+        matches_model::<SegmentedAtomicVec>(initial, ops)?;
     }
 }
 

@@ -77,9 +77,12 @@ impl AtomicVec {
         }
         #[cfg(gearset_trace)]
         trace_load_len(buf, index, len);
+        debug_assert!(index < buf.capacity(), "LenCovered: len <= capacity");
+        // SAFETY: `index < len <= capacity` (TLA+ `LenCovered`; see `AtomicVec::get`).
+        let cell = unsafe { buf.cells.get_unchecked(index) };
         // Acquire: pairs with the AcqRel CAS of the last writer or copier of this cell.
         // [TLA: LoadCell]
-        let cur = buf.cells[index].load(Acquire);
+        let cur = cell.load(Acquire);
         if cur & (FROZEN | PENDING) != 0 {
             return self.rmw_slow(buf, At::Cell, index, f);
         }
