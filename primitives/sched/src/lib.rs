@@ -115,6 +115,9 @@ mod job;
 mod join;
 mod pool;
 mod registry;
+#[cfg(gearset_trace)]
+#[doc(hidden)]
+pub mod replay;
 mod scope;
 mod stats;
 mod worker;

@@ -106,7 +106,7 @@ impl Registry {
 
     /// Announces one job: `pending` and `queued` go up together. Returns the new counts.
     /// [TLA: Push]
-    fn announce(&self) -> u64 {
+    pub(crate) fn announce(&self) -> u64 {
         // AcqRel: an RMW on the counts word; it needs no edge of its own (the job travels
         // through the queue tree's lock), but the Release half keeps the job's creation
         // before the count that a searching worker reads. [TLA: Push]
@@ -176,11 +176,16 @@ impl Registry {
 
     /// Sets the shutdown bit and wakes every sleeper. [TLA: Shutdown, then the notify_all]
     pub(crate) fn shut_down(&self) {
+        self.set_shutdown();
+        self.sleep.notify_all();
+    }
+
+    /// The shutdown bit alone. [TLA: Shutdown]
+    pub(crate) fn set_shutdown(&self) {
         // AcqRel: RMW; the sleepers' re-check (Acquire after their SeqCst fence) sees it, and
         // the notify_all's SeqCst fence orders it before the waiter count load.
         self.counts.fetch_or(SHUTDOWN, AcqRel);
         gearset_sync::trace_action!("Shutdown", "shut' = TRUE /\\ npc' # npc");
-        self.sleep.notify_all();
     }
 
     /// The counts word, for statistics (Relaxed: a snapshot, no edge needed).

@@ -27,7 +27,7 @@
 
 use gearset_hqueue::Worker as QueueWorker;
 use gearset_sync::{
-    Arc, Backoff,
+    Arc, Backoff, MODEL_CHECKED,
     atomic::Ordering::{Acquire, Relaxed},
     mutant,
 };
@@ -80,6 +80,27 @@ impl<'w> Context<'w> {
         self.registry.workers.len()
     }
 
+    pub(crate) fn new(
+        registry: &'w Registry,
+        queue: &'w mut QueueWorker<JobRef>,
+        index: usize,
+        idle: bool,
+    ) -> Self {
+        Self {
+            registry,
+            queue,
+            counters: &registry.workers[index],
+            index,
+            idle,
+        }
+    }
+
+    /// Whether this worker counts itself idle (for a driver that rebuilds contexts).
+    #[cfg(gearset_trace)]
+    pub(crate) fn is_idle(&self) -> bool {
+        self.idle
+    }
+
     /// Runs a job this worker popped and records that it finished. [TLA: Finish]
     pub(crate) fn execute(&mut self, job: JobRef) {
         // SAFETY: the job was popped from the queue tree just now (RunOnce, job alive: a stack
@@ -125,11 +146,19 @@ impl<'w> Context<'w> {
                 backoff.snooze();
                 continue;
             }
-            self.enter_idle();
-            if !backoff.is_completed() {
+            if !self.idle {
+                // Announce demand (for `join`), then look again.
+                self.enter_idle();
+                continue;
+            }
+            // Spin a little before sleeping; under a model checker, sleep at once (the spin
+            // only multiplies interleavings of the same protocol).
+            if !MODEL_CHECKED && !backoff.is_completed() {
                 backoff.snooze();
                 continue;
             }
+            // No atomic operation between the load above and this record: the decision is
+            // the load's (shuttle switches threads only at atomics and locks).
             let exit = is_shutdown(counts);
             gearset_sync::trace_action!(
                 "Search",
@@ -144,24 +173,28 @@ impl<'w> Context<'w> {
     /// found work or shutdown. [TLA: PrepareWait, Recheck, Enqueue, Wake, Deregister]
     pub(crate) fn sleep(&mut self) {
         let key = self.registry.sleep.prepare_wait();
-        if !mutant::on("sched_no_recheck") {
-            // Acquire: pairs with the AcqRel announce of a pusher; ordered after the
-            // registration by prepare_wait's SeqCst fence (module docs, case analysis).
-            let counts = self.registry.counts.load(Acquire);
-            let cancel = queued(counts) > 0 || is_shutdown(counts);
-            gearset_sync::trace_action!(
-                "Recheck",
-                "pc'[SELF] = \"{}\" /\\ pc'[SELF] # pc[SELF]",
-                if cancel { "cancel" } else { "lock" }
-            );
-            if cancel {
-                key.cancel();
-                return;
-            }
+        if !mutant::on("sched_no_recheck") && self.recheck_finds_reason() {
+            key.cancel();
+            return;
         }
         WorkerCounters::bump(&self.counters.parks);
         self.counters.snapshot_queue(self.queue.stats());
         key.wait();
+    }
+
+    /// Step 3, the re-check after `prepare_wait`: whether a job is queued or shutdown is set,
+    /// so the worker must not sleep. [TLA: Recheck]
+    pub(crate) fn recheck_finds_reason(&self) -> bool {
+        // Acquire: pairs with the AcqRel announce of a pusher; ordered after the
+        // registration by prepare_wait's SeqCst fence (module docs, case analysis).
+        let counts = self.registry.counts.load(Acquire);
+        let cancel = queued(counts) > 0 || is_shutdown(counts);
+        gearset_sync::trace_action!(
+            "Recheck",
+            "pc'[SELF] = \"{}\" /\\ pc'[SELF] # pc[SELF]",
+            if cancel { "cancel" } else { "lock" }
+        );
+        cancel
     }
 
     fn enter_idle(&mut self) {
@@ -196,13 +229,7 @@ pub(crate) fn main_loop(registry: Arc<Registry>, mut queue: QueueWorker<JobRef>,
     #[cfg(gearset_trace)]
     gearset_sync::trace::set_role(&std::format!("w{}", index + 1));
     let counters = &registry.workers[index];
-    let mut cx = Context {
-        registry: &registry,
-        queue: &mut queue,
-        counters,
-        index,
-        idle: false,
-    };
+    let mut cx = Context::new(&registry, &mut queue, index, false);
     loop {
         match cx.search() {
             Found::Job(job) => cx.execute(job),
