@@ -196,8 +196,8 @@ impl<T> Slot<T> {
 
     /// Takes the slot's write lock: sets WRITER, then waits for in-progress clones to end.
     /// `index` is the slot's position in the ring (for the trace only).
+    #[cfg_attr(not(gearset_trace), allow(unused_variables))]
     fn lock_write(&self, index: u64) {
-        let _ = index; // read only by the trace points
         let backoff = Backoff::new();
         // Acquire: pairs with the previous lap's writer's Release `fetch_and` (only it can
         // still hold WRITER: it stored its stamp and is about to unlock). [TLA: LockWrite]
@@ -262,11 +262,11 @@ impl<T> Slot<T> {
     ///    we report `Overwritten` without touching `value`.
     ///
     /// `index` is the slot's position in the ring (for the trace only).
+    #[cfg_attr(not(gearset_trace), allow(unused_variables))]
     pub(crate) fn read_locked(&self, seq: u64, index: u64) -> Read<T>
     where
         T: Clone,
     {
-        let _ = index; // read only by the trace points
         match Stamp::classify(self.stamp(), seq) {
             Stamp::Older => return Read::Empty,
             Stamp::Newer => {
@@ -341,8 +341,8 @@ impl<T> Slot<T> {
 /// Records the reader's stamp load at its cursor `seq`, leading to reader state `to`.
 /// [TLA: LoadStampAcquire]
 #[inline(always)]
+#[cfg_attr(not(gearset_trace), allow(unused_variables))]
 fn trace_stamp_loaded(seq: u64, to: &str) {
-    let _ = (seq, to); // read only by the trace point
     trace_action!(
         "LoadStampAcquire",
         "cursor[SELF] = {seq} /\\ rpc'[SELF] = \"{to}\" /\\ rpc'[SELF] # rpc[SELF]"
