@@ -1,5 +1,6 @@
-//! 1 producer -> 1 consumer throughput: gearset-disruptor against the `disruptor` crate (4.x)
-//! and crossbeam-channel `bounded`, one event at a time and in batches of 64.
+//! 1 producer -> 1 consumer throughput: gearset-disruptor against the `disruptor` crate (4.x),
+//! crossbeam-channel `bounded` and rtrb (an SPSC ring), one event at a time and in batches of
+//! 64, with the cache-line ping-pong floor in the same run.
 //!
 //! Each measured iteration publishes `BURST` u64 events and waits until the consumer has seen
 //! the last one (the consumer stores a running count into a padded atomic sink). Ring size
@@ -161,20 +162,77 @@ fn crossbeam(c: &mut Criterion, group: &str) {
     consumer.join().unwrap();
 }
 
+/// rtrb: the consumer pops what is there (`read_chunk` of everything, like a disruptor batch);
+/// the producer pushes one at a time or writes chunks of `batch`.
+fn rtrb_ring(c: &mut Criterion, group: &str, batch: usize) {
+    let sink: Sink = Arc::new(CachePadded::new(AtomicU64::new(0)));
+    let (mut tx, mut rx) = rtrb::RingBuffer::<u64>::new(RING);
+    let consumer_sink = Arc::clone(&sink);
+    let stop = Arc::new(CachePadded::new(AtomicU64::new(0)));
+    let consumer_stop = Arc::clone(&stop);
+    let consumer = thread::spawn(move || {
+        let mut count = 0;
+        while consumer_stop.load(Acquire) == 0 {
+            let n = rx.slots();
+            if n == 0 {
+                hint::spin_loop();
+                continue;
+            }
+            let chunk = rx.read_chunk(n).unwrap();
+            for e in chunk.into_iter() {
+                hint::black_box(e);
+            }
+            count += n as u64;
+            consumer_sink.store(count, Release);
+        }
+    });
+    let mut total = 0;
+    let mut g = c.benchmark_group(group);
+    g.throughput(Throughput::Elements(BURST));
+    g.bench_function("rtrb", |b| {
+        b.iter_custom(|iters| {
+            measure(iters, &sink, &mut total, || {
+                if batch == 1 {
+                    for i in 0..BURST {
+                        while tx.push(i).is_err() {
+                            hint::spin_loop();
+                        }
+                    }
+                } else {
+                    for _ in 0..BURST / batch as u64 {
+                        let chunk = loop {
+                            match tx.write_chunk_uninit(batch) {
+                                Ok(chunk) => break chunk,
+                                Err(_) => hint::spin_loop(),
+                            }
+                        };
+                        chunk.fill_from_iter(0..batch as u64);
+                    }
+                }
+            })
+        })
+    });
+    g.finish();
+    stop.store(1, Release);
+    consumer.join().unwrap();
+}
+
 fn one_at_a_time(c: &mut Criterion) {
     gearset(c, "disruptor/1p1c", 1);
     disruptor_crate(c, "disruptor/1p1c", 1);
     crossbeam(c, "disruptor/1p1c");
+    rtrb_ring(c, "disruptor/1p1c", 1);
 }
 
 fn batches_of_64(c: &mut Criterion) {
     gearset(c, "disruptor/1p1c_batch64", BATCH);
     disruptor_crate(c, "disruptor/1p1c_batch64", BATCH);
+    rtrb_ring(c, "disruptor/1p1c_batch64", BATCH);
 }
 
 criterion_group! {
     name = benches;
     config = gearset_benches::config();
-    targets = one_at_a_time, batches_of_64
+    targets = gearset_benches::bench_floor, one_at_a_time, batches_of_64
 }
 criterion_main!(benches);

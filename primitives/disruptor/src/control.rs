@@ -108,11 +108,15 @@ impl Control {
     /// The steps are the spec's: `CheckRoomCached` (to "write" or "refresh"), `ReadGate`, and
     /// `CheckRoomCached` again. A `false` return records no last check: the spec is back at
     /// "room", and the caller's next call starts with its first check.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn has_room(&self, cached: &mut u64, hi: u64) -> bool {
-        if self.fits(*cached, hi) {
-            return true;
-        }
+        self.fits(*cached, hi) || self.refresh(cached, hi)
+    }
+
+    /// The cache did not prove room: refresh it from the final consumers and check again.
+    #[cold]
+    #[inline(never)]
+    fn refresh(&self, cached: &mut u64, hi: u64) -> bool {
         gearset_sync::trace_action!(
             "CheckRoomCached",
             "ppc'[SELF] = \"refresh\" /\\ ppc'[SELF] # ppc[SELF]"
@@ -142,8 +146,22 @@ impl Control {
     }
 
     /// Waits until sequences below `hi` may be written. `Err` if the graph halted meanwhile.
+    ///
+    /// The cached check is inlined into the claim; refreshing and waiting are not.
+    #[inline(always)]
     pub(crate) fn wait_for_room(&self, cached: &mut u64, hi: u64) -> Result<(), Halted> {
-        if self.has_room(cached, hi) {
+        if self.fits(*cached, hi) {
+            return Ok(());
+        }
+        self.refresh_or_wait(cached, hi)
+    }
+
+    /// [`wait_for_room`](Self::wait_for_room) once the cache ran out: refresh it, wait if the
+    /// ring is really full.
+    #[cold]
+    #[inline(never)]
+    fn refresh_or_wait(&self, cached: &mut u64, hi: u64) -> Result<(), Halted> {
+        if self.refresh(cached, hi) {
             return Ok(());
         }
         let mut outcome = Ok(());

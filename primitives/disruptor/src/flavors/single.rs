@@ -67,7 +67,8 @@ struct Announce {
 }
 
 impl Single {
-    /// The claim after the room check: announce, then look for a close (see module docs).
+    /// Announces the claim `lo..hi`, then looks for a close (see module docs).
+    #[inline(always)]
     fn announce(&self, ctl: &Control, lo: u64, hi: u64) -> Result<(), Closed> {
         // Relaxed: ordered by the barrier below. [loom: single_producer_claim_races_shutdown]
         self.announce.claimed.store(hi, Relaxed);
@@ -81,6 +82,13 @@ impl Single {
         if !self.announce.closed.load(Relaxed) {
             return Ok(());
         }
+        Self::claim_while_closing(ctl, lo)
+    }
+
+    /// The claim saw `closed`: it proceeds only if the closer's end covers it.
+    #[cold]
+    #[inline(never)]
+    fn claim_while_closing(ctl: &Control, lo: u64) -> Result<(), Closed> {
         if lo < ctl.wait_end() {
             Ok(())
         } else {
