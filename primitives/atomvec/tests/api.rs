@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Cells, config, matches_model, op};
+use common::{Cells, config, matches_model, op, ops_per_case};
 use gearset_atomvec::{AtomicVec, IndexError, MAX_VALUE, ResizeError};
 use proptest::{prelude::*, test_runner::TestCaseError};
 
@@ -74,7 +74,7 @@ proptest! {
     #[test]
     fn matches_sequential_model(
         initial in 0..10usize,
-        ops in prop::collection::vec(op(40, MAX_VALUE), 0..120),
+        ops in prop::collection::vec(op(40, MAX_VALUE), ops_per_case(120)),
     ) {
         matches_model::<AtomicVec>(initial, ops)?;
     }

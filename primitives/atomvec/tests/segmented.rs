@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Cells, config, matches_model, op};
+use common::{Cells, config, matches_model, op, ops_per_case};
 use gearset_atomvec::{IndexError, SegmentedAtomicVec};
 use gearset_sync::{Arc, thread};
 use proptest::prelude::*;
@@ -58,7 +58,7 @@ proptest! {
     #[test]
     fn matches_sequential_model(
         initial in 0..10usize,
-        ops in prop::collection::vec(op(120, u64::MAX), 0..100),
+        ops in prop::collection::vec(op(120, u64::MAX), ops_per_case(100)),
     ) {
         matches_model::<SegmentedAtomicVec>(initial, ops)?;
     }

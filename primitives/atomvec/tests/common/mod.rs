@@ -72,6 +72,12 @@ pub(crate) fn config() -> ProptestConfig {
     }
 }
 
+/// Up to `n` operations per case (30 under Miri, which runs each atomic step slowly: a case
+/// of 120 operations with migrations takes it minutes on a busy 2-core machine).
+pub(crate) fn ops_per_case(n: usize) -> core::ops::Range<usize> {
+    0..if cfg!(miri) { n.min(30) } else { n }
+}
+
 /// The model's answer to a by-index call: `Ok` with the cell, or the vector's index error.
 fn cell(model: &mut [u64], i: usize) -> Result<&mut u64, IndexError> {
     let len = model.len();
