@@ -37,19 +37,25 @@ CONSTANTS
     MaxSeq,     \* sequences the producers may claim in all
     MaxClaim,   \* largest batch claim (publish_batch n)
     MaxBatch,   \* consumer max_batch_size
-    Bug         \* 0: none; 1: consumer reads the claim counter; 2: producer ignores gating
+    SP,         \* TRUE: the single-producer flavor (flavors/single.rs); FALSE: multi (multi.rs)
+    Diamond,    \* TRUE: consumers "a" and "c" after the publisher, "b" after both (a join)
+    Bug         \* 0: none; 1: consumer reads the claim counter; 2: producer ignores gating;
+                \* 3: the single producer checks `closed` before announcing its claim
 
-Consumers == {"a", "b"}
-Upstream == [c \in Consumers |-> IF c = "b" THEN {"a"} ELSE {}]
+Consumers == IF Diamond THEN {"a", "c", "b"} ELSE {"a", "b"}
+Upstream == [c \in Consumers |-> IF c = "b" THEN Consumers \ {"b"} ELSE {}]
 Final == {"b"}
 NoEnd == MaxSeq + 1
 Min(S) == CHOOSE m \in S : \A x \in S : m <= x
 
 \* ============================== Variables ================================
 VARIABLES
-    claim,     \* Multi.claim bits 0..63: next unclaimed sequence
+    claim,     \* Multi.claim bits 0..63: next unclaimed sequence (SP: the producer's Local.next)
+    claimed,   \* SP only: Announce.claimed, the end of the last announced claim
+    published, \* SP only: Single.published, every sequence below it is published
     closed,    \* Multi.claim bit 63 (CLOSED)
-    closePc,   \* the closer (Disruptor::shutdown -> Multi::close): "open", "setting", "closed"
+    closePc,   \* the closer (Disruptor::shutdown -> Multi::close / Single::close):
+               \* "open", "reading" (SP: between the swap and the load of `claimed`), "setting", "closed"
     closeVal,  \* the closer's local `prev` from fetch_or
     endSeq,    \* Control.end (NoEnd = NO_END)
     avail,     \* Multi.available[i]: seq + 1 of the last publish in slot i (0: never)
@@ -63,7 +69,7 @@ VARIABLES
     rd, bhi,   \* consumer locals: sequence being read, end of the current batch
     log        \* history: values (seq + 1) each consumer's handler saw, in order
 
-vars == <<claim, closed, closePc, closeVal, endSeq, avail, slot, ppc, lo, hi, cur,
+vars == <<claim, claimed, published, closed, closePc, closeVal, endSeq, avail, slot, ppc, lo, hi, cur,
           gate, cursor, cpc, rd, bhi, log>>
 
 \* =============================== TypeOK ==================================
@@ -71,13 +77,15 @@ Idx == 0..(Size - 1)
 SeqVal == 0..MaxSeq
 TypeOK ==
     /\ claim \in SeqVal
+    /\ claimed \in SeqVal
+    /\ published \in SeqVal
     /\ closed \in BOOLEAN
-    /\ closePc \in {"open", "setting", "closed"}
+    /\ closePc \in {"open", "reading", "setting", "closed"}
     /\ closeVal \in SeqVal
     /\ endSeq \in 0..NoEnd
     /\ avail \in [Idx -> SeqVal]
     /\ slot \in [Idx -> SeqVal]
-    /\ ppc \in [Producers -> {"idle", "room", "refresh", "write", "publish", "done"}]
+    /\ ppc \in [Producers -> {"idle", "announce", "check", "room", "refresh", "write", "publish", "done"}]
     /\ lo \in [Producers -> SeqVal]
     /\ hi \in [Producers -> SeqVal]
     /\ cur \in [Producers -> SeqVal]
@@ -92,6 +100,8 @@ TypeOK ==
 \* ================================ Init ===================================
 Init ==
     /\ claim = 0
+    /\ claimed = 0
+    /\ published = 0
     /\ closed = FALSE
     /\ closePc = "open"
     /\ closeVal = 0
@@ -115,38 +125,39 @@ closeVars == <<closed, closePc, closeVal, endSeq>>
 
 \* Multi::claim: prev = claim.fetch_add(n); Closed if the bit is set.
 FetchAddClaim(p, n) ==
+    /\ ~SP
     /\ ppc[p] = "idle"
     /\ claim + n <= MaxSeq
     /\ IF closed
          THEN /\ ppc' = [ppc EXCEPT ![p] = "done"]
-              /\ UNCHANGED <<claim, lo, hi, cur>>
+              /\ UNCHANGED <<claimed, published, claim, lo, hi, cur>>
          ELSE /\ claim' = claim + n
               /\ lo' = [lo EXCEPT ![p] = claim]
               /\ hi' = [hi EXCEPT ![p] = claim + n]
               /\ cur' = [cur EXCEPT ![p] = claim]
               /\ ppc' = [ppc EXCEPT ![p] = "room"]
-    /\ UNCHANGED <<closeVars, avail, slot, gate, consumerVars>>
+    /\ UNCHANGED <<claimed, published, closeVars, avail, slot, gate, consumerVars>>
 
 \* The bounded model has no more sequences to hand out.
 Exhausted(p) ==
     /\ ppc[p] = "idle"
     /\ claim = MaxSeq
     /\ ppc' = [ppc EXCEPT ![p] = "done"]
-    /\ UNCHANGED <<claim, closeVars, avail, slot, lo, hi, cur, gate, consumerVars>>
+    /\ UNCHANGED <<claimed, published, claim, closeVars, avail, slot, lo, hi, cur, gate, consumerVars>>
 
 \* Control::has_room, first half: the cached gate proves room, or refresh it.
 CheckRoomCached(p) ==
     /\ ppc[p] = "room"
     /\ ppc' = [ppc EXCEPT ![p] =
                  IF hi[p] <= gate[p] + Size \/ Bug = 2 THEN "write" ELSE "refresh"]
-    /\ UNCHANGED <<claim, closeVars, avail, slot, lo, hi, cur, gate, consumerVars>>
+    /\ UNCHANGED <<claimed, published, claim, closeVars, avail, slot, lo, hi, cur, gate, consumerVars>>
 
 \* Control::min_gating: Acquire loads of the final consumers' cursors into the cache.
 ReadGate(p) ==
     /\ ppc[p] = "refresh"
     /\ gate' = [gate EXCEPT ![p] = Min({cursor[c] : c \in Final})]
     /\ ppc' = [ppc EXCEPT ![p] = "room"]
-    /\ UNCHANGED <<claim, closeVars, avail, slot, lo, hi, cur, consumerVars>>
+    /\ UNCHANGED <<claimed, published, claim, closeVars, avail, slot, lo, hi, cur, consumerVars>>
 
 \* Ring::write of sequence cur[p] (the caller's closure).
 WriteSlot(p) ==
@@ -157,10 +168,11 @@ WriteSlot(p) ==
               /\ cur' = [cur EXCEPT ![p] = lo[p]]
          ELSE /\ cur' = [cur EXCEPT ![p] = cur[p] + 1]
               /\ UNCHANGED ppc
-    /\ UNCHANGED <<claim, closeVars, avail, lo, hi, gate, consumerVars>>
+    /\ UNCHANGED <<claimed, published, claim, closeVars, avail, lo, hi, gate, consumerVars>>
 
 \* Multi::publish: available[seq & mask].store(seq + 1, Release), one flag per step.
 PublishFlag(p) ==
+    /\ ~SP
     /\ ppc[p] = "publish"
     /\ avail' = [avail EXCEPT ![cur[p] % Size] = cur[p] + 1]
     /\ IF cur[p] + 1 = hi[p]
@@ -168,24 +180,87 @@ PublishFlag(p) ==
               /\ UNCHANGED cur
          ELSE /\ cur' = [cur EXCEPT ![p] = cur[p] + 1]
               /\ UNCHANGED ppc
-    /\ UNCHANGED <<claim, closeVars, slot, lo, hi, gate, consumerVars>>
+    /\ UNCHANGED <<claimed, published, claim, closeVars, slot, lo, hi, gate, consumerVars>>
 
 \* Multi::close: prev = claim.fetch_or(CLOSED).
 CloseFetchOr ==
+    /\ ~SP
     /\ closePc = "open"
     /\ closed' = TRUE
     /\ closeVal' = claim
     /\ closePc' = "setting"
-    /\ UNCHANGED <<endSeq, claim, avail, slot, ppc, lo, hi, cur, gate, consumerVars>>
+    /\ UNCHANGED <<claimed, published, endSeq, claim, avail, slot, ppc, lo, hi, cur, gate, consumerVars>>
 
 \* Control::set_end: end.store(prev, Release).
 SetEnd ==
     /\ closePc = "setting"
     /\ endSeq' = closeVal
     /\ closePc' = "closed"
-    /\ UNCHANGED <<closed, closeVal, claim, avail, slot, ppc, lo, hi, cur, gate, consumerVars>>
+    /\ UNCHANGED <<claimed, published, closed, closeVal, claim, avail, slot, ppc, lo, hi, cur, gate, consumerVars>>
 
-Published(s) == avail[s % Size] = s + 1
+\* ------------------- single-producer flavor (flavors/single.rs) -------------------
+spUnchanged == <<avail, slot, gate, consumerVars>>
+
+\* Single::claim, announce: claimed.store(hi), then (next step) the light barrier and the load
+\* of `closed`. With Bug = 3 the producer checks `closed` first and announces after.
+SPAnnounce(p, n) ==
+    /\ SP
+    /\ ppc[p] = "idle"
+    /\ claim + n <= MaxSeq
+    /\ lo' = [lo EXCEPT ![p] = claim]
+    /\ hi' = [hi EXCEPT ![p] = claim + n]
+    /\ cur' = [cur EXCEPT ![p] = claim]
+    /\ (IF Bug = 3
+          THEN /\ ppc' = [ppc EXCEPT ![p] = IF closed THEN "done" ELSE "announce"]
+               /\ UNCHANGED claimed
+          ELSE /\ claimed' = claim + n
+               /\ ppc' = [ppc EXCEPT ![p] = "check"])
+    /\ UNCHANGED <<claim, published, closeVars, spUnchanged>>
+
+\* Bug = 3 only: the announce after the (too early) check.
+SPLateAnnounce(p) ==
+    /\ ppc[p] = "announce"
+    /\ claimed' = hi[p]
+    /\ claim' = hi[p]
+    /\ ppc' = [ppc EXCEPT ![p] = "room"]
+    /\ UNCHANGED <<published, closeVars, lo, hi, cur, spUnchanged>>
+
+\* Single::announce, after the barrier: not closed, or closed with the claim below the end
+\* (proceed); closed at or past the end: Closed, nothing written. Waits for `end` (wait_end).
+SPCheckClosed(p) ==
+    /\ ppc[p] = "check"
+    /\ (~closed \/ endSeq # NoEnd)
+    /\ (IF ~closed \/ lo[p] < endSeq
+          THEN /\ ppc' = [ppc EXCEPT ![p] = "room"]
+               /\ claim' = hi[p]
+          ELSE /\ ppc' = [ppc EXCEPT ![p] = "done"]
+               /\ UNCHANGED claim)
+    /\ UNCHANGED <<claimed, published, closeVars, lo, hi, cur, spUnchanged>>
+
+\* Single::publish: published.store(hi, Release), one store per batch.
+SPPublish(p) ==
+    /\ SP
+    /\ ppc[p] = "publish"
+    /\ published' = hi[p]
+    /\ ppc' = [ppc EXCEPT ![p] = "idle"]
+    /\ UNCHANGED <<claim, claimed, closeVars, lo, hi, cur, spUnchanged>>
+
+\* Single::close: closed.swap(true), the heavy barrier ...
+SPCloseSwap ==
+    /\ SP
+    /\ closePc = "open"
+    /\ closed' = TRUE
+    /\ closePc' = "reading"
+    /\ UNCHANGED <<claim, claimed, published, closeVal, endSeq, ppc, lo, hi, cur, spUnchanged>>
+
+\* ... then end = claimed.load() (SetEnd stores it).
+SPCloseRead ==
+    /\ closePc = "reading"
+    /\ closeVal' = claimed
+    /\ closePc' = "setting"
+    /\ UNCHANGED <<claim, claimed, published, closed, endSeq, ppc, lo, hi, cur, spUnchanged>>
+
+Published(s) == IF SP THEN s < published ELSE avail[s % Size] = s + 1
 
 \* Multi::available: scan the flags from `from` while they match, up to `limit`.
 Scan(from, limit) ==
@@ -197,7 +272,8 @@ Scan(from, limit) ==
 Available(c) ==
     LET limit == cursor[c] + MaxBatch IN
     IF Upstream[c] = {}
-      THEN (IF Bug = 1 THEN Min({claim, limit}) ELSE Scan(cursor[c], limit))
+      THEN (IF SP THEN Min({published, limit})
+            ELSE IF Bug = 1 THEN Min({claim, limit}) ELSE Scan(cursor[c], limit))
       ELSE Min({cursor[u] : u \in Upstream[c]} \cup {limit})
 
 \* Links::poll_state: a batch is available (ScanAvailable / ReadUpstream), or the stream
@@ -212,8 +288,8 @@ ConsumerWait(c) ==
          \/ /\ h <= cursor[c]
             /\ endSeq <= cursor[c]
             /\ cpc' = [cpc EXCEPT ![c] = "done"]
-            /\ UNCHANGED <<bhi, rd>>
-    /\ UNCHANGED <<cursor, log, claim, closeVars, avail, slot, ppc, lo, hi, cur, gate>>
+            /\ UNCHANGED <<claimed, published, bhi, rd>>
+    /\ UNCHANGED <<claimed, published, cursor, log, claim, closeVars, avail, slot, ppc, lo, hi, cur, gate>>
 
 \* Ring::read + the handler on sequence rd[c].
 ReadSlot(c) ==
@@ -224,14 +300,14 @@ ReadSlot(c) ==
               /\ UNCHANGED rd
          ELSE /\ rd' = [rd EXCEPT ![c] = rd[c] + 1]
               /\ UNCHANGED cpc
-    /\ UNCHANGED <<cursor, bhi, claim, closeVars, avail, slot, ppc, lo, hi, cur, gate>>
+    /\ UNCHANGED <<claimed, published, cursor, bhi, claim, closeVars, avail, slot, ppc, lo, hi, cur, gate>>
 
 \* Links::release: cursor.store(hi, Release), once per batch.
 ReleaseCursor(c) ==
     /\ cpc[c] = "release"
     /\ cursor' = [cursor EXCEPT ![c] = bhi[c]]
     /\ cpc' = [cpc EXCEPT ![c] = "wait"]
-    /\ UNCHANGED <<rd, bhi, log, claim, closeVars, avail, slot, ppc, lo, hi, cur, gate>>
+    /\ UNCHANGED <<claimed, published, rd, bhi, log, claim, closeVars, avail, slot, ppc, lo, hi, cur, gate>>
 
 \* Everything finished: the run ends here (Disruptor::shutdown returned).
 Done ==
@@ -241,6 +317,10 @@ Done ==
 
 ProducerStep(p) ==
     \/ \E n \in 1..MaxClaim : FetchAddClaim(p, n)
+    \/ \E n \in 1..MaxClaim : SPAnnounce(p, n)
+    \/ SPLateAnnounce(p)
+    \/ SPCheckClosed(p)
+    \/ SPPublish(p)
     \/ Exhausted(p)
     \/ CheckRoomCached(p)
     \/ ReadGate(p)
@@ -258,10 +338,16 @@ Next ==
     \/ \E p \in Producers : ReadGate(p)
     \/ \E p \in Producers : WriteSlot(p)
     \/ \E p \in Producers : PublishFlag(p)
+    \/ \E p \in Producers : \E n \in 1..MaxClaim : SPAnnounce(p, n)
+    \/ \E p \in Producers : SPLateAnnounce(p)
+    \/ \E p \in Producers : SPCheckClosed(p)
+    \/ \E p \in Producers : SPPublish(p)
     \/ \E c \in Consumers : ConsumerWait(c)
     \/ \E c \in Consumers : ReadSlot(c)
     \/ \E c \in Consumers : ReleaseCursor(c)
     \/ CloseFetchOr
+    \/ SPCloseSwap
+    \/ SPCloseRead
     \/ SetEnd
     \/ Done
 
@@ -291,11 +377,21 @@ StageOrder ==
 DrainedAtEnd ==
     \A c \in Consumers : cpc[c] = "done" => (endSeq # NoEnd /\ Len(log[c]) = endSeq)
 
+\* Nothing is written or published past the end: a claim that proceeds lies wholly before
+\* `end` (so the consumers drain it), the one that gets Closed writes nothing. (SP: the
+\* announce/close handshake; MP: the fetch_add/fetch_or order on one counter.)
+NothingPastEnd ==
+    endSeq # NoEnd =>
+        /\ \A p \in Producers : ppc[p] \in {"write", "publish"} => hi[p] <= endSeq
+        /\ (SP => published <= endSeq)
+
 \* ================================ Spec ===================================
 Fairness ==
     /\ \A p \in Producers : WF_vars(ProducerStep(p))
     /\ \A c \in Consumers : WF_vars(ConsumerStep(c))
     /\ WF_vars(CloseFetchOr)
+    /\ WF_vars(SPCloseSwap)
+    /\ WF_vars(SPCloseRead)
     /\ WF_vars(SetEnd)
 
 Spec == Init /\ [][Next]_vars /\ Fairness
