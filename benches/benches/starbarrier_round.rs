@@ -8,10 +8,16 @@
 //! - `gearset-yielding`: the same barrier with the `Yielding` strategy;
 //! - `sense-reversing`: a plain centralized sense-reversing spin barrier (Mellor-Crummey &
 //!   Scott 1991, §3.1), written here as the textbook baseline;
+//! - `dissemination` / `dissemination-yielding`: a dissemination barrier (Hensgen, Finkel &
+//!   Manber 1988; Mellor-Crummey & Scott 1991, §3.3) with one monotone, single-writer epoch
+//!   per (participant, round): `ceil(log2 n)` rounds, each one store to a partner's line and
+//!   one wait on our own; spin-only, or with crossbeam's `Backoff::snooze` (spin, then yield)
+//!   like `Yielding`. The candidate arrival algorithm for larger N, measured here before it is
+//!   built into the crate;
 //! - `hurdles`: hurdles 1.0.1 (centralized sense-reversing, `SeqCst`, spin only);
 //! - `std`: `std::sync::Barrier` (mutex + condvar).
 //!
-//! N = 2 is the pair barrier (two threads, two cores when the box is idle). N = 4 is
+//! N = 2 is the pair barrier (two threads, two cores when the box is idle). N = 4 and 8 are
 //! OVERSUBSCRIBED on the 2-core development box: the spinning implementations then depend on
 //! the OS scheduler preempting a spinner, and their numbers measure that, not the barrier.
 #![allow(clippy::disallowed_types, clippy::disallowed_methods, missing_docs)]
@@ -20,14 +26,14 @@ use std::{
     hint,
     sync::{
         Arc, Barrier as StdBarrier,
-        atomic::{AtomicBool, AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
     },
     thread,
     time::{Duration, Instant},
 };
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use crossbeam_utils::CachePadded;
+use crossbeam_utils::{Backoff, CachePadded};
 use gearset_benches::{bench_floor, config};
 use gearset_starbarrier::{Member, barrier};
 use gearset_sync::wait::{BusySpin, WaitStrategy, Yielding};
@@ -113,6 +119,63 @@ fn sense_pass(party: &mut SenseParty) {
     }
 }
 
+/// Dissemination barrier state: `flags[i * rounds + r]` is written only by participant
+/// `(i - 2^r) mod n` (the epoch it reached round `r` of), read only by participant `i`.
+#[derive(Debug)]
+struct DisseminationShared {
+    flags: Box<[CachePadded<AtomicU64>]>,
+    parties: usize,
+    rounds: usize,
+}
+
+#[derive(Debug)]
+struct DisseminationParty {
+    shared: Arc<DisseminationShared>,
+    me: usize,
+    epoch: u64,
+    yielding: bool,
+}
+
+fn dissemination(n: usize, yielding: bool) -> Vec<DisseminationParty> {
+    let rounds = n.next_power_of_two().trailing_zeros() as usize;
+    let shared = Arc::new(DisseminationShared {
+        flags: (0..n * rounds.max(1))
+            .map(|_| CachePadded::new(AtomicU64::new(0)))
+            .collect(),
+        parties: n,
+        rounds,
+    });
+    (0..n)
+        .map(|me| DisseminationParty {
+            shared: Arc::clone(&shared),
+            me,
+            epoch: 0,
+            yielding,
+        })
+        .collect()
+}
+
+fn dissemination_pass(party: &mut DisseminationParty) {
+    party.epoch += 1;
+    let (shared, me, epoch) = (&*party.shared, party.me, party.epoch);
+    for round in 0..shared.rounds {
+        let partner = (me + (1 << round)) % shared.parties;
+        // Release: publishes our writes (and every write we acquired in earlier rounds) to
+        // the partner's Acquire load below.
+        shared.flags[partner * shared.rounds + round].store(epoch, Ordering::Release);
+        let mine = &shared.flags[me * shared.rounds + round];
+        let backoff = Backoff::new();
+        // Acquire: pairs with the Release store of participant `me - 2^round`.
+        while mine.load(Ordering::Acquire) < epoch {
+            if party.yielding {
+                backoff.snooze();
+            } else {
+                hint::spin_loop();
+            }
+        }
+    }
+}
+
 fn hurdles_parties(n: usize) -> Vec<hurdles::Barrier> {
     let first = hurdles::Barrier::new(n);
     (0..n).map(|_| first.clone()).collect()
@@ -137,6 +200,8 @@ fn sanity_check(n: usize) {
     assert!(episodes(gearset(n, BusySpin::new()), 300, gearset_pass) < limit);
     assert!(episodes(gearset(n, Yielding::new()), 300, gearset_pass) < limit);
     assert!(episodes(sense_reversing(n), 300, sense_pass) < limit);
+    assert!(episodes(dissemination(n, false), 300, dissemination_pass) < limit);
+    assert!(episodes(dissemination(n, true), 300, dissemination_pass) < limit);
     assert!(episodes(hurdles_parties(n), 300, hurdles_pass) < limit);
     assert!(episodes(std_parties(n), 300, std_pass) < limit);
 }
@@ -144,7 +209,7 @@ fn sanity_check(n: usize) {
 fn bench_round(c: &mut Criterion) {
     bench_floor(c);
     let mut group = c.benchmark_group("starbarrier/round");
-    for n in [2usize, 4] {
+    for n in [2usize, 4, 8] {
         sanity_check(n);
         group.bench_with_input(BenchmarkId::new("gearset", format!("{n}t")), &n, |b, &n| {
             b.iter_custom(|iters| episodes(gearset(n, BusySpin::new()), iters, gearset_pass))
@@ -161,6 +226,13 @@ fn bench_round(c: &mut Criterion) {
             &n,
             |b, &n| b.iter_custom(|iters| episodes(sense_reversing(n), iters, sense_pass)),
         );
+        for (name, yielding) in [("dissemination", false), ("dissemination-yielding", true)] {
+            group.bench_with_input(BenchmarkId::new(name, format!("{n}t")), &n, |b, &n| {
+                b.iter_custom(|iters| {
+                    episodes(dissemination(n, yielding), iters, dissemination_pass)
+                })
+            });
+        }
         group.bench_with_input(BenchmarkId::new("hurdles", format!("{n}t")), &n, |b, &n| {
             b.iter_custom(|iters| episodes(hurdles_parties(n), iters, hurdles_pass))
         });

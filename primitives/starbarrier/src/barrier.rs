@@ -96,18 +96,52 @@ impl<W: WaitStrategy> Shared<W> {
         }
     }
 
-    /// One scan of the peers for phase `phase`, resuming at `*cursor`. `None` while some
-    /// peer has not arrived and the barrier is not broken.
+    /// One scan of the peers for phase `phase`, resuming at `*cursor` (the peers before it
+    /// were seen arrived, and epochs never decrease). `None` while some peer has not arrived
+    /// and the barrier is not broken.
     fn poll(&self, me: usize, phase: u64, cursor: &mut usize) -> Option<Result<u64, BarrierError>> {
-        while *cursor < self.epochs.len() {
-            // Acquire: pairs with the Release store in `Member::arrive` (or `leave`) of peer
-            // `*cursor`: its superstep writes happen-before our pass. [TLA: LoadEpochAcquire]
-            if *cursor != me && self.epochs[*cursor].load(Acquire) < phase {
-                return self.check_broken().err().map(Err);
+        // With `starbarrier_skip_last_peer`, the scan stops one peer early: a pass when all
+        // but one peer arrived (the spec's MutantSomeArrived), for the conformance suite.
+        let end =
+            self.epochs.len() - usize::from(gearset_sync::mutant::on("starbarrier_skip_last_peer"));
+        while *cursor < end {
+            let peer = *cursor;
+            if peer != me && !self.arrived_at(peer, phase) {
+                let Err(broken) = self.check_broken() else {
+                    return None;
+                };
+                // Broken, but `peer` may have arrived since the load above: only a peer that
+                // still has not arrived fails the phase (a phase the panicker had arrived at
+                // completes). [TLA: LoadBrokenAcquire is this re-load together with `broken`]
+                if !self.arrived_at(peer, phase) {
+                    gearset_sync::trace_action!(
+                        "LoadBrokenAcquire",
+                        "pc'[SELF] = \"failed\" /\\ pc'[SELF] # pc[SELF]"
+                    );
+                    return Some(Err(broken));
+                }
             }
             *cursor += 1;
         }
+        gearset_sync::trace_action!(
+            "PassPhase",
+            "step'[SELF] = {phase} /\\ pc'[SELF] # pc[SELF]"
+        );
         Some(Ok(phase))
+    }
+
+    /// Whether `peer` has arrived at `phase` (or left); records the spec's load on success.
+    fn arrived_at(&self, peer: usize, phase: u64) -> bool {
+        // Acquire: pairs with the Release store in `Shared::publish` (from `Member::arrive` or
+        // `leave`) of `peer`: its superstep writes happen-before our pass. [TLA: LoadEpochAcquire]
+        let arrived = self.epochs[peer].load(Acquire) >= phase;
+        if arrived {
+            gearset_sync::trace_action!(
+                "LoadEpochAcquire",
+                "seen'[SELF] = seen[SELF] \\cup {{{peer}}} /\\ seen'[SELF] # seen[SELF]"
+            );
+        }
+        arrived
     }
 
     /// Publishes `epoch` for member `me` and wakes the waiters.
@@ -122,6 +156,14 @@ impl<W: WaitStrategy> Shared<W> {
             Release
         };
         self.epochs[me].store(epoch, order);
+        if epoch == LEFT {
+            gearset_sync::trace_action!("Leave", "pc'[SELF] = \"left\" /\\ pc'[SELF] # pc[SELF]");
+        } else {
+            gearset_sync::trace_action!(
+                "StoreEpochRelease",
+                "epoch'[SELF] = {epoch} /\\ pc'[SELF] = \"arrived\" /\\ pc'[SELF] # pc[SELF]"
+            );
+        }
         self.wait.notify_all();
     }
 
@@ -130,9 +172,13 @@ impl<W: WaitStrategy> Shared<W> {
         // Release: orders the break after the panicking member's last writes; pairs with the
         // Acquire load in `check_broken`. Failure is Relaxed: someone else already broke it,
         // and we publish nothing. [TLA: Break]
-        let _ = self
+        let won = self
             .broken
-            .compare_exchange(NOT_BROKEN, me, Release, Relaxed);
+            .compare_exchange(NOT_BROKEN, me, Release, Relaxed)
+            .is_ok();
+        if won {
+            gearset_sync::trace_action!("CasBroken", "broken' = SELF /\\ pc'[SELF] = \"crashed\"");
+        }
         self.wait.notify_all();
     }
 }
@@ -240,6 +286,10 @@ pub struct Member<W: WaitStrategy> {
     arrived: u64,
     /// Whether the arrival at phase `arrived` is still outstanding (not yet passed).
     pending: bool,
+    /// Peers `0..cursor` were seen arrived at phase `arrived` (reset by `arrive`): a wait or
+    /// `try_wait` resumes the scan there, so each peer's line is read until it arrives and
+    /// never again in that phase.
+    cursor: usize,
     /// Whether `leave` ran: every later operation fails with [`BarrierError::Left`].
     left: bool,
 }
@@ -251,6 +301,7 @@ impl<W: WaitStrategy> Member<W> {
             index,
             arrived: 0,
             pending: false,
+            cursor: 0,
             left: false,
         }
     }
@@ -315,7 +366,12 @@ impl<W: WaitStrategy> Member<W> {
     /// ```
     pub fn arrive(&mut self) -> Result<ArrivalToken, BarrierError> {
         self.check_live()?;
-        self.shared.check_broken()?;
+        self.shared.check_broken().inspect_err(|_| {
+            gearset_sync::trace_action!(
+                "ArriveBroken",
+                "pc'[SELF] = \"failed\" /\\ pc'[SELF] # pc[SELF]"
+            );
+        })?;
         if self.pending {
             return Err(BarrierError::ArrivalPending);
         }
@@ -325,6 +381,7 @@ impl<W: WaitStrategy> Member<W> {
         );
         self.arrived += 1;
         self.pending = true;
+        self.cursor = 0;
         self.shared.publish(self.index, self.arrived);
         Ok(ArrivalToken {
             barrier: self.barrier_id(),
@@ -384,8 +441,8 @@ impl<W: WaitStrategy> Member<W> {
     pub fn wait_token(&mut self, token: ArrivalToken) -> Result<u64, WaitError> {
         self.check_token(&token)?;
         let (shared, me, phase) = (&*self.shared, self.index, token.phase);
-        let mut cursor = 0;
-        match shared.wait.wait_for(|| shared.poll(me, phase, &mut cursor)) {
+        let cursor = &mut self.cursor;
+        match shared.wait.wait_for(|| shared.poll(me, phase, cursor)) {
             Ok(Ok(phase)) => {
                 self.pending = false;
                 Ok(phase)
@@ -417,8 +474,7 @@ impl<W: WaitStrategy> Member<W> {
     /// ```
     pub fn try_wait(&mut self, token: ArrivalToken) -> Result<u64, WaitError> {
         self.check_token(&token)?;
-        let mut cursor = 0;
-        match self.shared.poll(self.index, token.phase, &mut cursor) {
+        match self.shared.poll(self.index, token.phase, &mut self.cursor) {
             Some(Ok(phase)) => {
                 self.pending = false;
                 Ok(phase)

@@ -28,6 +28,38 @@
 //!
 //! # Examples
 //!
+//! A BSP program: parallel prefix sum by recursive doubling (Hillis & Steele). Worker `i`
+//! holds `x[i]`; in round `r` it sends its partial sum to worker `i + 2^r` and adds what it
+//! received from `i - 2^r`. After `ceil(log2 n)` supersteps worker `i` holds
+//! `x[0] + ... + x[i]`. The serial section's holder records each round's total in the shared
+//! state, which every worker may read from the next superstep on.
+//!
+//! ```
+//! use gearset_starbarrier::run;
+//! use gearset_sync::wait::Phased;
+//!
+//! let x = [3u64, 1, 4, 1, 5, 9, 2, 6];
+//! let (rounds, prefix) = run(x.len(), Phased::new(), Vec::new(), |w| {
+//!     let (id, n) = (w.id(), w.participants());
+//!     let mut sum = x[id];
+//!     let mut dist = 1;
+//!     while dist < n {
+//!         if id + dist < n {
+//!             w.send(id + dist, sum).unwrap(); // read by `id + dist` in the next superstep
+//!         }
+//!         w.sync().unwrap();
+//!         sum += w.messages().map(|(_, m)| m).sum::<u64>(); // at most one, from `id - dist`
+//!         dist *= 2;
+//!         let round = w.superstep();
+//!         w.serial(|log: &mut Vec<u64>| log.push(round)); // worker `round % n` only
+//!     }
+//!     sum
+//! })
+//! .unwrap();
+//! assert_eq!(prefix, vec![3, 4, 8, 9, 14, 23, 25, 31]);
+//! assert_eq!(rounds, vec![1, 2, 3]); // held by workers 1, 2, 3
+//! ```
+//!
 //! A BSP computation: each worker owns one value; in every superstep it sends its value to
 //! its right neighbour and the serial-section holder appends the superstep's global sum,
 //! computed from the messages of the previous superstep, to a shared log.
@@ -73,9 +105,9 @@
 //!
 //! - Each waiter scans the epochs of all `n - 1` peers: `O(n)` loads per phase per member and
 //!   `O(n²)` cache-line transfers per phase in all. That is the cheapest shape for pairs and
-//!   small groups (the original starbarrier's thread pairs), and the wrong one for dozens of
-//!   threads, where a combining tree or dissemination barrier (`O(log n)` rounds) wins. This
-//!   crate does not provide those yet.
+//!   small groups (the original starbarrier's thread pairs); for dozens of threads a
+//!   dissemination barrier (`O(log n)` rounds) should win. It is measured next to this one in
+//!   `benches/benches/starbarrier_round.rs` (see "How it works"), not built into the crate.
 //! - With [`BusySpin`](gearset_sync::wait::BusySpin) every waiter burns a core; with more
 //!   threads than cores use [`Phased`](gearset_sync::wait::Phased) or
 //!   [`Blocking`](gearset_sync::wait::Blocking). Those cost a `SeqCst` fence per arrival
@@ -102,10 +134,31 @@
 //! central counter makes `leave` and split-phase harder (the leaver must change the
 //! expected count of a phase in flight). The price is the `O(n)` scan above.
 //! `benches/benches/starbarrier_round.rs` measures this barrier against a sense-reversing
-//! central barrier, `std::sync::Barrier` and `hurdles`. On the only box available so far (2
-//! vCPUs shared with other builds, load average 8-13) spin-only barriers measured scheduler
-//! quanta, not cache-line transfers, so the choice above rests on the transfer count and on
-//! `leave`/split phase, not on a measured win; see the README for the numbers.
+//! central barrier, a dissemination barrier (Hensgen, Finkel & Manber 1988; one monotone
+//! epoch per participant and round, `ceil(log2 n)` rounds), `std::sync::Barrier` and
+//! `hurdles`, for N = 2, 4 and 8, in one criterion run. On the only box available (2 vCPUs
+//! shared with other builds) N = 4 and 8 are oversubscribed and every spin-only barrier,
+//! the ping-pong floor included, measured scheduler quanta, not cache-line transfers; with
+//! yielding waits neither epochs nor dissemination won consistently across runs (README).
+//! So the choice rests on the transfer count (two line transfers per phase for a pair, the
+//! floor), on `leave` and split phase being one store each (a dissemination barrier's
+//! partners are fixed per round, so a leaver would have to keep forwarding), and on the
+//! measured absence of a win for the alternatives, not on a measured win of its own.
+//!
+//! **TLA+ ↔ code.** Each spec action takes effect at one place in the code, where it is also
+//! recorded for the conformance check (`--cfg gearset_trace`):
+//!
+//! | `StarBarrier.tla` action | code |
+//! |---|---|
+//! | `StoreEpochRelease(p)` | [`Member::arrive`]: `epochs[p].store(k, Release)` |
+//! | `ArriveBroken(p)` | [`Member::arrive`] finds `broken` set |
+//! | `LoadEpochAcquire(p, q)` | the waiter's scan sees `epochs[q].load(Acquire) >= k` |
+//! | `PassPhase(p)` | [`Member::try_wait`] / [`Member::wait_token`] return `Ok(k)` |
+//! | `LoadBrokenAcquire(p)` | the scan finds `broken` set and a peer still not arrived |
+//! | `Leave(p)` | [`Member::leave`], or dropping a member without a panic |
+//! | `CasBroken(p)` | dropping a member while panicking: `broken.compare_exchange` |
+//! | `PushMessage(p, q)` | [`Worker::send`] |
+//! | `EnterSerial(p)` / `ExitSerial(p)` | [`Worker::serial`] calls / returns from its closure |
 //!
 //! **Mailboxes** are indexed by superstep parity, `mail[to][from][k % 2]`, so no pointers
 //! are swapped between threads (the aliasing bug of the C original's `lower`/`higher`
@@ -120,8 +173,10 @@
 //!
 //! # Feature flags
 //!
-//! None. Under `--cfg gearset_loom` or `--cfg gearset_shuttle` (through `gearset-sync`) every
-//! atomic and cell is the model checker's, and [`run`] is absent (no scoped threads there).
+//! None. Under `--cfg gearset_trace` every spec action above is recorded for
+//! `models/tests/conformance_starbarrier.rs` (nothing is compiled in otherwise). Under
+//! `--cfg gearset_loom` or `--cfg gearset_shuttle` (through `gearset-sync`) every atomic and
+//! cell is the model checker's, and [`run`] is absent (no scoped threads there).
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
 

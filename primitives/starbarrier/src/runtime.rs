@@ -214,6 +214,11 @@ impl<S, M, W: WaitStrategy> Worker<S, M, W> {
         // (module docs, case 2: `to` swapped it before arriving at the end of k-1, which we
         // passed); `&mut self` excludes a concurrent send from this worker.
         cell.with_mut(|vec| unsafe { (*vec).push(msg) });
+        gearset_sync::trace_action!(
+            "PushMessage",
+            "[from |-> SELF, to |-> {to}, k |-> {k}] \\in sent' \\ sent",
+            k = self.superstep
+        );
         Ok(())
     }
 
@@ -265,15 +270,16 @@ impl<S, M, W: WaitStrategy> Worker<S, M, W> {
         if !turn || !self.in_superstep() {
             return None;
         }
-        // SAFETY: during superstep k only worker k % n reaches this line (the check above;
-        // every worker agrees on k because nobody enters k+1 before all left k), and the
-        // barrier orders the holder of k before the holder of k+1 (module docs, case 3).
-        // `&mut self` excludes a second call on this worker while `f` runs.
-        Some(
-            self.exchange
-                .state
-                .with_mut(|state| f(unsafe { &mut *state })),
-        )
+        gearset_sync::trace_action!("EnterSerial", "SELF \\in inCS' \\ inCS");
+        let result = self.exchange.state.with_mut(|state| {
+            // SAFETY: during superstep k only worker k % n reaches this line (the check
+            // above; every worker agrees on k because nobody enters k+1 before all left k),
+            // and the barrier orders the holder of k before the holder of k+1 (module docs,
+            // case 3). `&mut self` excludes a second call on this worker while `f` runs.
+            f(unsafe { &mut *state })
+        });
+        gearset_sync::trace_action!("ExitSerial", "SELF \\in inCS \\ inCS'");
+        Some(result)
     }
 
     /// Ends this worker's superstep: arrives, waits for every participant that has not left,
@@ -300,10 +306,7 @@ impl<S, M, W: WaitStrategy> Worker<S, M, W> {
     /// assert_eq!(steps, vec![2, 2]);
     /// ```
     pub fn sync(&mut self) -> Result<(), BarrierError> {
-        let token = match self.pending.take() {
-            Some(token) => token,
-            None => self.member.arrive().map_err(|error| self.stop(error))?,
-        };
+        let token = self.take_arrival()?;
         match self.member.wait_token(token) {
             Ok(_) => {
                 self.deliver();
@@ -350,10 +353,7 @@ impl<S, M, W: WaitStrategy> Worker<S, M, W> {
     /// assert!(ingested.iter().all(|&n| n <= 1_000));
     /// ```
     pub fn sync_with(&mut self, mut idle: impl FnMut() -> bool) -> Result<(), BarrierError> {
-        let mut token = match self.pending.take() {
-            Some(token) => token,
-            None => self.member.arrive().map_err(|error| self.stop(error))?,
-        };
+        let mut token = self.take_arrival()?;
         loop {
             match self.member.try_wait(token) {
                 Ok(_) => {
@@ -367,6 +367,75 @@ impl<S, M, W: WaitStrategy> Worker<S, M, W> {
                 self.pending = Some(token);
                 return self.sync();
             }
+        }
+    }
+
+    /// The first half of a split [`sync`](Self::sync): ends this worker's part of the
+    /// superstep (its messages and serial-section writes are published) and returns at once.
+    /// Finish with [`try_sync`](Self::try_sync) or `sync`; until then `send` and `serial`
+    /// are refused, since the others may already be in the next superstep. Calling it again
+    /// before the superstep ended does nothing.
+    ///
+    /// # Errors
+    ///
+    /// As [`sync`](Self::sync), except [`BarrierError::TimedOut`].
+    ///
+    /// ```
+    /// use gearset_starbarrier::workers;
+    /// use gearset_sync::wait::BusySpin;
+    ///
+    /// let mut ws = workers::<(), u32, _>(2, BusySpin::new(), ()).unwrap();
+    /// ws[0].send(1, 7).unwrap();
+    /// ws[0].arrive().unwrap();
+    /// assert_eq!(ws[0].try_sync(), Ok(false)); // worker 1 has not arrived
+    /// ws[1].arrive().unwrap();
+    /// assert_eq!(ws[1].try_sync(), Ok(true));
+    /// assert_eq!(ws[1].messages().collect::<Vec<_>>(), vec![(0, 7)]);
+    /// assert_eq!(ws[0].try_sync(), Ok(true));
+    /// ```
+    pub fn arrive(&mut self) -> Result<(), BarrierError> {
+        let token = self.take_arrival()?;
+        self.pending = Some(token);
+        Ok(())
+    }
+
+    /// The outstanding arrival, or a new one.
+    fn take_arrival(&mut self) -> Result<ArrivalToken, BarrierError> {
+        match self.pending.take() {
+            Some(token) => Ok(token),
+            None => self.member.arrive().map_err(|error| self.stop(error)),
+        }
+    }
+
+    /// Arrives (unless [`arrive`](Self::arrive) already did) and checks once, without
+    /// waiting, whether the superstep has ended: `Ok(true)` if it has (this worker is in the
+    /// next superstep, its messages readable), `Ok(false)` if some worker has not arrived
+    /// (the arrival stands: call again, or `sync`).
+    ///
+    /// # Errors
+    ///
+    /// As [`sync`](Self::sync), except [`BarrierError::TimedOut`].
+    ///
+    /// ```
+    /// use gearset_starbarrier::workers;
+    /// use gearset_sync::wait::BusySpin;
+    ///
+    /// let mut ws = workers::<(), (), _>(1, BusySpin::new(), ()).unwrap();
+    /// assert_eq!(ws[0].try_sync(), Ok(true)); // alone: the superstep ends at once
+    /// assert_eq!(ws[0].superstep(), 1);
+    /// ```
+    pub fn try_sync(&mut self) -> Result<bool, BarrierError> {
+        let token = self.take_arrival()?;
+        match self.member.try_wait(token) {
+            Ok(_) => {
+                self.deliver();
+                Ok(true)
+            }
+            Err(WaitError::NotYet(token)) => {
+                self.pending = Some(token);
+                Ok(false)
+            }
+            Err(WaitError::Failed(error)) => Err(self.stop(error)),
         }
     }
 
