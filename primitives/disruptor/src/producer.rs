@@ -52,6 +52,7 @@ impl<E, S: Flavor> Producer<E, S> {
     /// runs `write(event, sequence)` on it, and publishes it. Returns the sequence.
     ///
     /// `Err(Closed)` once the ring is closed; `write` is then not called.
+    #[inline]
     pub fn publish<F: FnOnce(&mut E, u64)>(&mut self, write: F) -> Result<u64, Closed> {
         let lo = self
             .shared
@@ -80,6 +81,7 @@ impl<E, S: Flavor> Producer<E, S> {
     /// poller.poll(|_, _, _| {});
     /// assert!(producer.try_publish(|e, _| *e = 3).is_ok());
     /// ```
+    #[inline]
     pub fn try_publish<F: FnOnce(&mut E, u64)>(
         &mut self,
         write: F,
@@ -116,6 +118,7 @@ impl<E, S: Flavor> Producer<E, S> {
     /// assert_eq!(range, 0..10);
     /// disruptor.shutdown().unwrap();
     /// ```
+    #[inline]
     pub fn publish_batch<F: FnMut(&mut E, u64)>(
         &mut self,
         n: usize,
@@ -134,6 +137,7 @@ impl<E, S: Flavor> Producer<E, S> {
     }
 
     /// Like [`publish_batch`](Self::publish_batch) but never waits: all `n` slots or nothing.
+    #[inline]
     pub fn try_publish_batch<F: FnMut(&mut E, u64)>(
         &mut self,
         n: usize,
@@ -237,6 +241,7 @@ impl<E, S: Flavor> Producer<E, S> {
     }
 
     /// Writes `lo..hi` and publishes it, also when `write` unwinds.
+    #[inline]
     fn fill_and_publish(&self, lo: u64, hi: u64, mut write: impl FnMut(&mut E, u64)) {
         let _publish = PublishOnDrop {
             shared: &self.shared,
@@ -274,6 +279,7 @@ struct PublishOnDrop<'a, E, S: Flavor> {
 }
 
 impl<E, S: Flavor> Drop for PublishOnDrop<'_, E, S> {
+    #[inline]
     fn drop(&mut self) {
         self.shared.seq.publish(self.lo, self.hi);
         self.shared.ctl.notify_published();

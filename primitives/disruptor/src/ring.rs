@@ -58,6 +58,16 @@ impl<E> Ring<E> {
         (seq & self.mask) as usize
     }
 
+    /// Slot `seq`, without a bounds check on the hot path.
+    #[inline(always)]
+    fn slot(&self, seq: u64) -> &UnsafeCell<E> {
+        let index = self.index(seq);
+        debug_assert!(index < self.slots.len());
+        // SAFETY: `index = seq & mask` and `slots.len() == mask + 1` (a power of two, fixed in
+        // `new`), so `index < slots.len()`.
+        unsafe { self.slots.get_unchecked(index) }
+    }
+
     /// Runs `f` on slot `seq` for writing.
     ///
     /// # Safety
@@ -65,7 +75,7 @@ impl<E> Ring<E> {
     /// writes this slot until the caller publishes `seq`.
     #[inline]
     pub(crate) unsafe fn write<R>(&self, seq: u64, f: impl FnOnce(&mut E) -> R) -> R {
-        let slot = &self.slots[self.index(seq)];
+        let slot = self.slot(seq);
         // SAFETY: delegated to the caller (exclusive access to a claimed, gated slot).
         slot.with_mut(|p| f(unsafe { &mut *p }))
     }
@@ -77,7 +87,7 @@ impl<E> Ring<E> {
     /// `seq`, so no producer can reclaim the slot while `f` runs.
     #[inline]
     pub(crate) unsafe fn read<R>(&self, seq: u64, f: impl FnOnce(&E) -> R) -> R {
-        let slot = &self.slots[self.index(seq)];
+        let slot = self.slot(seq);
         // SAFETY: delegated to the caller (published slot, not yet released by this reader).
         slot.with(|p| f(unsafe { &*p }))
     }
