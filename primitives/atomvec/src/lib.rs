@@ -9,8 +9,10 @@
 //!
 //! [`SegmentedAtomicVec`] is the never-move alternative: cells in power-of-two buckets that are
 //! never copied, full 64-bit values, one hardware `fetch_add` per add, a stable `&AtomicU64`
-//! per cell, and growth without reclamation; shrinking it takes `&mut self`. Pick it when you
-//! never shrink concurrently (see "Trade-offs" and the README's measurements).
+//! per cell, and growth without reclamation; shrinking it takes `&mut self`. `AtomicVec` is the
+//! default (the benchmark shows no consistent speed difference, see the README); pick
+//! `SegmentedAtomicVec` for full 64-bit values or stable cell references when you never shrink
+//! concurrently.
 //!
 //! **Progress.** `get` is a load of `current`, of the length and of the cell when no migration
 //! runs; a write is a CAS loop on the cell (lock-free). Resizes are lock-free: every thread that
@@ -48,7 +50,8 @@
 //! - **62-bit values.** Two bits of each 64-bit word encode the migration state (`FROZEN`, and
 //!   `PENDING` for a destination cell not copied yet; both are needed so that a late copier can
 //!   never overwrite a newer value). [`MAX_VALUE`] is `2^62 - 1`; `fetch_add` wraps modulo
-//!   `2^62`; storing a larger value panics.
+//!   `2^62`; storing a larger value panics. No smaller widths: the same two bits would leave a
+//!   32-bit cell 30 bits (`docs/design/atomvec.md`, "Smaller widths").
 //! - **`fetch_add` is a CAS loop, not a hardware `xadd`.** An `xadd` cannot refuse a frozen cell:
 //!   it would change the frozen value, and then only the thread that froze the cell would know
 //!   the value to copy, so helpers would have to wait for it (papaya and Java's
@@ -59,8 +62,9 @@
 //! - **Shrinking always migrates** (the cut cells must be frozen so that no racing write
 //!   survives in them and reappears after a later grow), and so does growing past capacity.
 //! - **Which type.** The freeze-and-copy [`AtomicVec`] keeps one contiguous buffer and can
-//!   shrink under `&self`; the never-move [`SegmentedAtomicVec`] is cheaper per operation (no
-//!   CAS loop, no 62-bit limit) but only grows under `&self`. A shrink of an `AtomicVec` takes
+//!   shrink under `&self`; the never-move [`SegmentedAtomicVec`] has no CAS loop and no 62-bit
+//!   limit but only grows under `&self`. The benchmark shows no consistent speed difference
+//!   between them (README, "Performance"), so `AtomicVec` is the default. A shrink of an `AtomicVec` takes
 //!   effect when a helper fixes its new length (`CasSetLen`), before `current` swings: from then on
 //!   a cut index returns [`IndexError`].
 //! - **Reclamation.** A thread may still read a buffer after `current` moved past it, so
@@ -97,7 +101,9 @@
 //! `tla/atomvec/AtomicVec.tla` (invariants `NoLostUpdate`, `FrozenImmutable`, `LenCovered`,
 //! `NoUseAfterFree`), with the naive copy-then-swap as a mutant that the checker rejects; the
 //! action-to-function table is in `tla/atomvec/README.md`; the field, invariant and ordering
-//! tables are in `docs/design/atomvec.md`.
+//! tables are in `docs/design/atomvec.md`. Under `--cfg gearset_trace` every atomic step the
+//! spec names records itself, and `models/tests/conformance_atomvec.rs` checks shuttle runs
+//! against the spec and replays spec behaviours on the code.
 //!
 //! # Feature flags
 //!
