@@ -13,6 +13,11 @@
 //! takes no step of its own (`MAX_STUTTER = 0`); the spec's `Exhausted` and `Done` are never
 //! needed because a trace only has to be a prefix of a behaviour.
 //!
+//! The same for the single-producer flavor with a diamond graph (`"a"` and `"c"` after the
+//! publisher, `"b"` after both) against `models/Disruptor_sp_diamond_n2_s3.cfg`: the announce,
+//! the check of `closed` after the barrier, the one-store publish and the two-step close are
+//! recorded (`SPAnnounce`, `SPCheckClosed`, `SPPublish`, `SPCloseSwap`, `SPCloseRead`).
+//!
 //! The check can fail: with the code mutant `disruptor_publish_before_write` (a producer makes
 //! its range visible before writing it) the spec must reject the first `PublishFlag` that comes
 //! before its `WriteSlot`.
@@ -53,6 +58,7 @@ use gearset_sync::{
 
 const SPEC: &str = "disruptor/Disruptor.tla";
 const CFG: &str = "disruptor/models/Disruptor_p2_n2_s4.cfg";
+const SP_CFG: &str = "disruptor/models/Disruptor_sp_diamond_n2_s3.cfg";
 const MAX_STUTTER: usize = 0;
 /// The config's `Size`, `MaxBatch` and `MaxSeq`.
 const SIZE: usize = 2;
@@ -109,8 +115,13 @@ fn run_spec_scenario() {
 
 /// The spec's actions. The `Blocking` wait strategies' event counts record their own
 /// (`tla/sync/EventCount.tla`, checked by conformance_sync); they are dropped here.
-const ACTIONS: [&str; 10] = [
+const ACTIONS: [&str; 15] = [
     "FetchAddClaim",
+    "SPAnnounce",
+    "SPCheckClosed",
+    "SPPublish",
+    "SPCloseSwap",
+    "SPCloseRead",
     "CheckRoomCached",
     "ReadGate",
     "WriteSlot",
@@ -127,6 +138,39 @@ fn disruptor_steps(trace: Vec<Step>) -> Vec<Step> {
         .into_iter()
         .filter(|s| ACTIONS.contains(&s.action))
         .collect()
+}
+
+/// The single-producer flavor with a diamond (`"a"` and `"c"` after the publisher, `"b"`
+/// after both), against `models/Disruptor_sp_diamond_n2_s3.cfg`: producer `p1` publishes a
+/// batch of 2 and one event while the main thread shuts the disruptor down.
+fn run_sp_diamond_scenario() {
+    let mut builder = Disruptor::single_producer(SIZE, || 0u64).unwrap();
+    let upstream = ["\"a\"", "\"c\""].map(|name| {
+        builder
+            .consumer(reader())
+            .name(name)
+            .max_batch_size(MAX_BATCH)
+            .add()
+    });
+    builder
+        .consumer(reader())
+        .name("\"b\"")
+        .after(&upstream)
+        .max_batch_size(MAX_BATCH)
+        .add();
+    let (mut producer, disruptor) = builder.build().unwrap();
+    trace::set_role("closer");
+    let p1 = thread::spawn(move || {
+        trace::set_role("p1");
+        for n in [2, 1] {
+            if producer.publish_batch(n, |e, seq| *e = seq + 1).is_err() {
+                return;
+            }
+        }
+    });
+    disruptor.shutdown().unwrap();
+    p1.join().unwrap();
+    TRACES.lock().unwrap().push(disruptor_steps(trace::take()));
 }
 
 fn check_or_panic(checker: &SpecChecker, trace: &[Step], what: &str) {
@@ -160,6 +204,24 @@ fn disruptor_runs_are_spec_behaviours() {
         "conformance: Disruptor: {} runs, {} distinct traces, {steps} steps, 0 discrepancies",
         traces.len(),
         distinct.len()
+    );
+
+    // The single producer and a diamond, against the SP config.
+    let sp_runs = shuttle_iterations(1_000) / 2;
+    shuttle::check_random(run_sp_diamond_scenario, sp_runs);
+    shuttle::check_pct(run_sp_diamond_scenario, sp_runs, 3);
+    let sp_traces = std::mem::take(&mut *TRACES.lock().unwrap());
+    let sp_distinct: HashSet<Vec<Step>> = sp_traces.iter().cloned().collect();
+    let sp_checker = SpecChecker::load(SPEC, SP_CFG);
+    let mut sp_steps = 0;
+    for trace in &sp_distinct {
+        check_or_panic(&sp_checker, trace, "shuttle run (SP diamond)");
+        sp_steps += trace.len();
+    }
+    println!(
+        "conformance: Disruptor SP diamond: {} runs, {} distinct traces, {sp_steps} steps, 0 discrepancies",
+        sp_traces.len(),
+        sp_distinct.len()
     );
 
     // The check can fail: publish before write, switched on for these runs only.

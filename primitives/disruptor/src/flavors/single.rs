@@ -72,6 +72,10 @@ impl Single {
     fn announce(&self, ctl: &Control, lo: u64, hi: u64) -> Result<(), Closed> {
         // Relaxed: ordered by the barrier below. [loom: single_producer_claim_races_shutdown]
         self.announce.claimed.store(hi, Relaxed);
+        gearset_sync::trace_action!(
+            "SPAnnounce",
+            "claimed' = {hi} /\\ ppc'[SELF] = \"check\" /\\ ppc'[SELF] # ppc[SELF]"
+        );
         // Light barrier: orders the store of `claimed` before the load of `closed` against the
         // closer's store `closed` -> heavy barrier -> load `claimed` (Dekker). The mutant drops
         // it. [loom: single_producer_claim_races_shutdown]
@@ -80,6 +84,10 @@ impl Single {
         }
         // Relaxed: ordered by the barrier above. [loom: single_producer_claim_races_shutdown]
         if !self.announce.closed.load(Relaxed) {
+            gearset_sync::trace_action!(
+                "SPCheckClosed",
+                "ppc'[SELF] = \"room\" /\\ ppc'[SELF] # ppc[SELF]"
+            );
             return Ok(());
         }
         Self::claim_while_closing(ctl, lo)
@@ -89,11 +97,13 @@ impl Single {
     #[cold]
     #[inline(never)]
     fn claim_while_closing(ctl: &Control, lo: u64) -> Result<(), Closed> {
-        if lo < ctl.wait_end() {
-            Ok(())
-        } else {
-            Err(Closed)
-        }
+        let proceed = lo < ctl.wait_end();
+        gearset_sync::trace_action!(
+            "SPCheckClosed",
+            "ppc'[SELF] = \"{}\" /\\ ppc'[SELF] # ppc[SELF]",
+            if proceed { "room" } else { "done" }
+        );
+        if proceed { Ok(()) } else { Err(Closed) }
     }
 }
 
@@ -144,6 +154,10 @@ impl Sequencer for Single {
         // Release: the slot writes before it are visible to consumers that Acquire-load
         // `published`, in `available`. [TLA: PublishFlag, SP form]
         self.published.store(hi, Release);
+        gearset_sync::trace_action!(
+            "SPPublish",
+            "published' = {hi} /\\ ppc'[SELF] = \"idle\" /\\ ppc'[SELF] # ppc[SELF]"
+        );
     }
 
     #[inline]
@@ -158,10 +172,15 @@ impl Sequencer for Single {
         if self.announce.closed.swap(true, Relaxed) {
             return;
         }
+        gearset_sync::trace_action!("SPCloseSwap", "closed' = TRUE /\\ closePc' = \"reading\"");
         // Heavy barrier: the closer's half of the Dekker handshake in `announce`. [loom: single_producer_claim_races_shutdown]
         self.barrier.heavy();
         // Relaxed: ordered by the barrier above. [loom: single_producer_claim_races_shutdown]
         let end = self.announce.claimed.load(Relaxed);
+        gearset_sync::trace_action!(
+            "SPCloseRead",
+            "closeVal' = {end} /\\ closePc' = \"setting\""
+        );
         ctl.set_end(end);
     }
 
