@@ -174,6 +174,6 @@ fn crossbeam(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = gearset_benches::config();
-    targets = gearset, disruptor_crate, crossbeam
+    targets = gearset_benches::bench_floor, gearset, disruptor_crate, crossbeam
 }
 criterion_main!(benches);
