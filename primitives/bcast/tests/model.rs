@@ -259,6 +259,9 @@ fn check(policy: Policy, capacity: usize, ops: Vec<Op>) -> Result<(), TestCaseEr
     Ok(())
 }
 
+/// Longest operation sequence: short under Miri, where each case costs seconds.
+const MAX_OPS: usize = if cfg!(miri) { 24 } else { 80 };
+
 proptest! {
     // Under Miri: few cases, and no failure file (Miri's isolation has no `getcwd`).
     #![proptest_config(ProptestConfig {
@@ -268,12 +271,12 @@ proptest! {
     })]
 
     #[test]
-    fn backpressure_matches_model(cap in 1usize..17, ops in proptest::collection::vec(op(), 0..80)) {
+    fn backpressure_matches_model(cap in 1usize..17, ops in proptest::collection::vec(op(), 0..MAX_OPS)) {
         check(Policy::Backpressure, cap.next_power_of_two(), ops)?;
     }
 
     #[test]
-    fn overwrite_matches_model(cap in 1usize..17, ops in proptest::collection::vec(op(), 0..80)) {
+    fn overwrite_matches_model(cap in 1usize..17, ops in proptest::collection::vec(op(), 0..MAX_OPS)) {
         check(Policy::Overwrite, cap.next_power_of_two(), ops)?;
     }
 }
