@@ -104,9 +104,9 @@ fn drain(mut s: Subscriber<u64>) {
 }
 
 /// Reader 2 of the late scenarios: subscribes from `Next` or `Oldest`, receives up to
-/// `variant % 4` messages (or lags), unsubscribes.
+/// `(variant / 2) % 4` messages (or lags), unsubscribes.
 fn late_reader(publisher: Publisher<u64>, variant: u64) {
-    let start = if variant % 2 == 0 {
+    let start = if variant.is_multiple_of(2) {
         StartAt::Next
     } else {
         StartAt::Oldest
