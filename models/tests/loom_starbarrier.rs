@@ -181,6 +181,48 @@ fn runtime_three_workers_all_to_all() {
     });
 }
 
+/// The runtime, 3 workers, 3 supersteps (the shape) with the parking strategy: each
+/// worker sends to its right neighbour, the holder of superstep k (k % 3) appends to the log;
+/// every message arrives exactly once in the next superstep and the holder of k sees the
+/// turns of 0..k. Preemption bound 1, about 7 s (bound 2 did not finish in 10 minutes for
+/// 3 workers, see above; with `BusySpin` loom exceeded its branch limit after 7 minutes).
+#[test]
+fn runtime_three_workers_three_supersteps() {
+    builder(1).check(|| {
+        let mut ws = workers::<Vec<u64>, u64, _>(3, Blocking::new(), Vec::new()).unwrap();
+        let body = |mut w: gearset_starbarrier::Worker<Vec<u64>, u64, Blocking>| {
+            let (me, left) = (w.id() as u64, (w.id() as u64 + 2) % 3);
+            let mut seen = None;
+            for k in 0..3u64 {
+                let got: Vec<_> = w.messages().map(|(_, m)| m).collect();
+                let want = if k == 0 {
+                    vec![]
+                } else {
+                    vec![(k - 1) * 10 + left]
+                };
+                assert_eq!(got, want, "worker {me}, superstep {k}");
+                w.send((w.id() + 1) % 3, k * 10 + me).unwrap();
+                if let Some(log) = w.serial(|log| {
+                    log.push(k);
+                    log.clone()
+                }) {
+                    seen = Some(log);
+                }
+                w.sync().unwrap();
+            }
+            seen
+        };
+        let w2 = ws.pop().unwrap();
+        let w1 = ws.pop().unwrap();
+        let w0 = ws.pop().unwrap();
+        let t2 = thread::spawn(move || body(w2));
+        let t1 = thread::spawn(move || body(w1));
+        assert_eq!(body(w0), Some(vec![0]));
+        assert_eq!(t1.join().unwrap(), Some(vec![0, 1]));
+        assert_eq!(t2.join().unwrap(), Some(vec![0, 1, 2]));
+    });
+}
+
 /// Broken barrier, 2 members: member 1 panics (caught inside its thread, so loom sees a clean
 /// exit) before arriving; member 0, waiting or about to arrive, must get `Broken`, never hang.
 #[test]
