@@ -253,6 +253,46 @@ fn fuzzy_sync_runs_idle_work_and_delivers() {
     assert!(out[1].1 <= STEPS && out[2].1 <= STEPS, "{out:?}");
 }
 
+/// Split sync from one thread: `arrive` ends the superstep for sending (the message comes
+/// back), a second `arrive` is a no-op, and `try_sync` passes only once every worker arrived.
+#[test]
+fn split_sync_from_one_thread() {
+    let mut ws = workers::<Vec<usize>, u32, _>(3, BusySpin::new(), Vec::new()).unwrap();
+    ws[0].send(2, 1).unwrap();
+    ws[0].serial(|log| log.push(0)).unwrap();
+    ws[0].arrive().unwrap();
+    ws[0].arrive().unwrap();
+    assert_eq!(ws[0].send(1, 9), Err(SendError::NotInSuperstep(9)));
+    assert_eq!(ws[0].try_sync(), Ok(false));
+    ws[1].arrive().unwrap();
+    assert_eq!(ws[1].try_sync(), Ok(false));
+    assert_eq!(ws[2].try_sync(), Ok(true)); // arrives and passes: the last one
+    assert_eq!(ws[2].messages().collect::<Vec<_>>(), vec![(0, 1)]);
+    assert_eq!(ws[2].superstep(), 1);
+    assert_eq!(ws[0].try_sync(), Ok(true));
+    assert_eq!(ws[1].try_sync(), Ok(true));
+    assert_eq!(ws[1].serial(|log| log.clone()), Some(vec![0]));
+}
+
+/// `try_sync` reports a break (and a leave) like `sync`.
+#[test]
+fn split_sync_sees_leave_and_break() {
+    let mut ws = workers::<(), (), _>(3, BusySpin::new(), ()).unwrap();
+    ws[2].leave().unwrap();
+    assert_eq!(ws[2].try_sync(), Err(BarrierError::Left));
+    ws[0].arrive().unwrap();
+    let doomed = ws.remove(1);
+    let crashed = catch_unwind(AssertUnwindSafe(move || {
+        let _doomed = doomed;
+        panic!("worker 1 fails");
+    }));
+    assert!(crashed.is_err());
+    assert_eq!(
+        ws[0].try_sync(),
+        Err(BarrierError::Broken { participant: 1 })
+    );
+}
+
 #[test]
 fn handles_are_send() {
     fn is_send<T: Send>() {}
