@@ -128,8 +128,11 @@ NearerSearched(w, v) == \A q \in Candidates(w) : Dist(w, q) < Dist(w, v) => q \i
 \* The owner is between calls: not climbing, nothing in transit.
 Idle(w) == ~climbing[w] /\ inflight[w] = {} /\ batch[w] = {}
 
-\* The shared queue a spill of n items goes to: the group if they all fit, else the root.
-SpillDest(w, n) == IF Cardinality(content[Group(w[1])]) + n <= Cap * P THEN Group(w[1]) ELSE Root
+\* The shared queues a spill of n items may go to: the group if they all fit, and the root
+\* (worker::spill checks the group's room under the group's lock, then locks the root: by
+\* then a take may have made room in the group).
+SpillDests(w, n) ==
+    (IF Cardinality(content[Group(w[1])]) + n <= Cap * P THEN {Group(w[1])} ELSE {}) \cup {Root}
 
 \* Leaf::push (from Worker::push): an empty ring takes the item's frame; otherwise the item must
 \* have the ring's frame, and the ring must have room.
@@ -148,7 +151,7 @@ PushUp(w, i) ==
     /\ Idle(w)
     /\ i \in Owned(w) \ pushed
     /\ pushed' = pushed \cup {i}
-    /\ LET dest == SpillDest(w, 1) IN content' = [content EXCEPT ![dest] = @ \cup {i}]
+    /\ \E dest \in SpillDests(w, 1) : content' = [content EXCEPT ![dest] = @ \cup {i}]
     /\ UNCHANGED <<taken, inflight, batch, climbing, searched, nearestOk, frameOk>>
 
 \* Leaf::claim_own: the owner claims part of its ring (one CAS of head) to spill it.
@@ -164,8 +167,8 @@ SpillClaim(w) ==
 \* worker::spill: the claimed items go to the nearest shared queue with room for all of them.
 SpillPut(w) ==
     /\ inflight[w] # {}
-    /\ LET dest == SpillDest(w, Cardinality(inflight[w])) IN
-       content' = [content EXCEPT ![dest] = @ \cup inflight[w]]
+    /\ \E dest \in SpillDests(w, Cardinality(inflight[w])) :
+         content' = [content EXCEPT ![dest] = @ \cup inflight[w]]
     /\ inflight' = [inflight EXCEPT ![w] = {}]
     /\ UNCHANGED <<pushed, taken, batch, climbing, searched, nearestOk, frameOk>>
 
@@ -288,8 +291,19 @@ WorkerStep(w) ==
     \/ PutBatch(w)
     \/ ClimbFail(w)
 
+\* Every action named at the top (the conformance replay matches steps by these names).
 Next ==
-    \/ \E w \in Workers : WorkerStep(w)
+    \/ \E w \in Workers, i \in Items : PushLocal(w, i)
+    \/ \E w \in Workers, i \in Items : PushUp(w, i)
+    \/ \E w \in Workers : SpillClaim(w)
+    \/ \E w \in Workers : SpillPut(w)
+    \/ \E w \in Workers : PopLocal(w)
+    \/ \E w \in Workers, a \in Queues : PriorityTake(w, a)
+    \/ \E w \in Workers : StartClimb(w)
+    \/ \E w \in Workers, q \in Queues : LoadLenEmpty(w, q)
+    \/ \E w \in Workers, q \in Queues : ClaimBatch(w, q)
+    \/ \E w \in Workers : PutBatch(w)
+    \/ \E w \in Workers : ClimbFail(w)
     \/ \E i \in Items : Inject(i)
     \/ \E v \in Queues : StealOne(v)
     \/ Done

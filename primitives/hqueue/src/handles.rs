@@ -114,7 +114,15 @@ pub struct Injector<T> {
 impl<T> Injector<T> {
     /// Pushes `item` at frame `frame` into the root queue.
     pub fn push(&self, frame: Frame, item: T) {
-        self.shared.levels[self.shared.root].with(|q| q.push(frame, item));
+        self.shared.levels[self.shared.root].with_then(
+            |q| q.push(frame, item),
+            |_, _| {
+                gearset_sync::trace_action!(
+                    "Inject",
+                    "content'[Root] # content[Root] /\\ FramesOf(pushed' \\ pushed) = {{{frame}}}"
+                );
+            },
+        );
     }
 
     /// The topology the tree was built from.
@@ -207,7 +215,14 @@ impl<T> Stealer<T> {
     /// of the same leaf (at most `max_batch` moves, no user code). `[TLA: StealOne]`
     pub fn steal(&self) -> Option<(Frame, T)> {
         let mut got = None;
-        match self.shared.leaves[self.leaf].claim(1, |x| got = Some(x)) {
+        let _leaf = self.leaf;
+        let claimed = |_n, _left, _frame| {
+            gearset_sync::trace_action!(
+                "StealOne",
+                "Cardinality(content'[LeafQ({_leaf})]) = {_left} /\\ content'[LeafQ({_leaf})] # content[LeafQ({_leaf})] /\\ FramesOf({{i \\in Items : taken'[i] # taken[i]}}) = {{{_frame}}}"
+            );
+        };
+        match self.shared.leaves[self.leaf].claim(1, |x| got = Some(x), claimed) {
             Claim::Took(_) => got,
             Claim::Empty => None,
         }
@@ -224,7 +239,14 @@ impl<T> Stealer<T> {
         let config = &self.shared.config;
         let max = config.max_batch.min(config.leaf_capacity);
         let mut batch = Vec::new();
-        claim_batch(&self.shared, QueueId::Leaf(self.leaf), max, &mut batch);
+        // Not in the spec (its outside stealer takes one item): nothing is recorded.
+        claim_batch(
+            &self.shared,
+            QueueId::Leaf(self.leaf),
+            max,
+            &mut batch,
+            |_, _, _| {},
+        );
         if batch.is_empty() {
             return None;
         }

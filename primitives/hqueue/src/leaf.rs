@@ -197,9 +197,15 @@ impl<T> Leaf<T> {
 
     /// Pops the oldest item (any owner of the leaf). `[TLA: PopLocal]`
     pub(crate) fn pop(&self) -> Option<(Frame, T)> {
+        self.pop_then(|_, _| {})
+    }
+
+    /// [`Leaf::pop`], calling `popped(frame, items left)` right after the claim (before any
+    /// other atomic operation: the trace records it there).
+    pub(crate) fn pop_then(&self, popped: impl FnOnce(Frame, u32)) -> Option<(Frame, T)> {
         // Acquire: pairs with the AcqRel claims (see `push`).
         let mut head = self.head.load(Acquire);
-        let real = loop {
+        let (real, left) = loop {
             let (steal, real) = unpack(head);
             // Acquire: pairs with the owner's Release store in `push`: the slot is written.
             let tail = self.tail.load(Acquire);
@@ -217,25 +223,34 @@ impl<T> Leaf<T> {
             // the tail read above; Release orders this pop's earlier reads before a push that
             // reuses slots below the new `steal`. [TLA: PopLocal]
             match self.head.compare_exchange(head, next, AcqRel, Acquire) {
-                Ok(_) => break real,
+                Ok(_) => break (real, tail.wrapping_sub(next_real)),
                 Err(actual) => head = actual,
             }
         };
         // SAFETY: the CAS above claimed slot `real` for this thread alone; the owner does not
         // rewrite it until `steal` passes it (this pop advanced `steal` too, or a thief's
         // releasing CAS will, after this read: invariant 1 counts from `steal`).
-        Some(self.slot(real).with(|p| unsafe { (*p).assume_init_read() }))
+        let item = self.slot(real).with(|p| unsafe { (*p).assume_init_read() });
+        popped(item.0, left);
+        Some(item)
     }
 
     /// A thief claims `min(ceil(len / 2), max)` of the oldest items and hands them to `out`,
     /// oldest first.
-    /// Waits (with backoff) while another thief is copying. `[TLA: ClaimBatch, StealOne]`
-    pub(crate) fn claim(&self, max: usize, mut out: impl FnMut((Frame, T))) -> Claim {
+    /// Waits (with backoff) while another thief is copying. Calls `claimed(n, items left,
+    /// frame of the first)` after the copy and before the releasing CAS (the trace records the
+    /// claim there, before any other atomic operation). `[TLA: ClaimBatch, StealOne]`
+    pub(crate) fn claim(
+        &self,
+        max: usize,
+        mut out: impl FnMut((Frame, T)),
+        claimed: impl FnOnce(u32, u32, Frame),
+    ) -> Claim {
         let max = u32::try_from(max).unwrap_or(u32::MAX);
         let backoff = Backoff::new();
         // Acquire: pairs with the AcqRel claims of pops and other thieves.
         let mut head = self.head.load(Acquire);
-        let (first, n) = loop {
+        let (first, n, left) = loop {
             let (steal, real) = unpack(head);
             if steal != real {
                 // Invariant 2: another thief is copying; it finishes in a bounded number of
@@ -273,18 +288,23 @@ impl<T> Leaf<T> {
                 .head
                 .compare_exchange(head, pack(steal, next_real), AcqRel, Acquire)
             {
-                Ok(_) => break (real, n),
+                Ok(_) => break (real, n, tail.wrapping_sub(next_real)),
                 Err(actual) => head = actual,
             }
         };
+        let mut first_frame = 0;
         for i in 0..n {
             // SAFETY: the claim above covers slot `first + i` for this thread alone, and the
             // owner does not rewrite it before `steal` passes it (invariant 1).
             let item = self
                 .slot(first.wrapping_add(i))
                 .with(|p| unsafe { (*p).assume_init_read() });
+            if i == 0 {
+                first_frame = item.0;
+            }
             out(item);
         }
+        claimed(n, left, first_frame);
         self.release();
         Claim::Took(n as usize)
     }

@@ -67,17 +67,24 @@ impl<T> Queue<T> {
         }
     }
 
-    /// Runs `f` on the locked items and refreshes the length hint before unlocking.
-    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut FrameQueue<T>) -> R) -> R {
+    /// Runs `f` on the locked items, refreshes the hints, then calls `then(&result, items
+    /// left)` before unlocking (where the trace records the critical section as one spec step).
+    pub(crate) fn with_then<R>(
+        &self,
+        f: impl FnOnce(&mut FrameQueue<T>) -> R,
+        then: impl FnOnce(&R, usize),
+    ) -> R {
         let mut items = self.lock();
         let out = f(&mut items);
-        // Relaxed: a hint only. The items themselves are published by the mutex (unlock is a
-        // Release, lock an Acquire); the hint lets a climbing worker skip a lock. [TLA: none,
-        // the spec reads the queue itself]
-        self.len.store(items.len(), Relaxed);
-        // Relaxed: a hint, as `len` above.
+        // Relaxed: a hint, as `len` below.
         self.min
             .store(items.min_frame().unwrap_or(u64::MAX), Relaxed);
+        // Relaxed: a hint only. The items themselves are published by the mutex (unlock is a
+        // Release, lock an Acquire); the hint lets a climbing worker skip a lock. Stored last,
+        // right before `then`: the spec step takes effect for hint readers at this store
+        // (`[TLA: LoadLenEmpty]` reads it), and for lockers at the unlock.
+        self.len.store(items.len(), Relaxed);
+        then(&out, items.len());
         out
     }
 

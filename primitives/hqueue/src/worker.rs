@@ -144,17 +144,21 @@ impl<T> Worker<T> {
     /// no bound.
     pub fn push(&mut self, frame: Frame, item: T) {
         self.stats.pushed += 1;
-        self.push_uncounted(frame, item);
+        self.push_uncounted(frame, item, false);
     }
 
-    /// [`Worker::push`] without counting it as a push (batches moved in by a climb).
-    fn push_uncounted(&mut self, frame: Frame, mut item: T) {
+    /// [`Worker::push`] without counting it as a push; `from_batch` for the rest of a batch
+    /// moved in by a climb (`[TLA: PutBatch]`, not `PushLocal`).
+    fn push_uncounted(&mut self, frame: Frame, mut item: T, from_batch: bool) {
         let leaf = &self.shared.leaves[self.leaf];
         let _owners = leaf.lock_owners();
         let backoff = Backoff::new();
         loop {
             let refused = match leaf.push(frame, item) {
-                Ok(()) => return,
+                Ok(()) => {
+                    trace_push(self.leaf, frame, from_batch);
+                    return;
+                }
                 Err((refused, back)) => {
                     item = back;
                     refused
@@ -163,7 +167,13 @@ impl<T> Worker<T> {
             let moved = match refused {
                 Refused::HigherFrame => {
                     self.spill.push((frame, item));
-                    spill(&self.shared, self.leaf, &mut self.stats, &mut self.spill);
+                    spill(
+                        &self.shared,
+                        self.leaf,
+                        &mut self.stats,
+                        &mut self.spill,
+                        true,
+                    );
                     return;
                 }
                 Refused::Full => claim_own(leaf, |len| len / 2, &mut self.spill),
@@ -173,7 +183,13 @@ impl<T> Worker<T> {
                 // A thief is copying out of the ring (at most `max_batch` moves).
                 backoff.snooze();
             } else {
-                spill(&self.shared, self.leaf, &mut self.stats, &mut self.spill);
+                spill(
+                    &self.shared,
+                    self.leaf,
+                    &mut self.stats,
+                    &mut self.spill,
+                    false,
+                );
             }
         }
     }
@@ -225,7 +241,20 @@ impl<T> Worker<T> {
             }
         }
         let (k, q) = from?;
-        let got = shared.levels[q].with(|items| items.pop_oldest());
+        let got = shared.levels[q].with_then(
+            |items| items.pop_oldest(),
+            |got, _left| {
+                if let Some((_f, _)) = got {
+                    gearset_sync::trace_action!(
+                        "PriorityTake",
+                        "content'[UpOf(SELF, {})] # content[UpOf(SELF, {})] /\\ FramesOf({{i \\in Items : taken'[i] # taken[i]}}) = {{{}}}",
+                        k + 1,
+                        k + 1,
+                        _f
+                    );
+                }
+            },
+        );
         if got.is_some() {
             self.stats.popped_remote += 1;
             self.stats.levels[k].batches += 1;
@@ -269,13 +298,21 @@ impl<T> Worker<T> {
     /// # Ok::<(), gearset_hqueue::ParseError>(())
     /// ```
     pub fn pop_local(&mut self) -> Option<(Frame, T)> {
-        let got = self.shared.leaves[self.leaf].pop();
+        let _leaf = self.leaf;
+        let got = self.shared.leaves[self.leaf].pop_then(|_frame, _left| {
+            gearset_sync::trace_action!(
+                "PopLocal",
+                "Cardinality(content'[LeafQ({_leaf})]) = {_left} /\\ content'[LeafQ({_leaf})] # content[LeafQ({_leaf})] /\\ FramesOf({{i \\in Items : taken'[i] # taken[i]}}) = {{{_frame}}}"
+            );
+        });
         self.stats.popped_local += u64::from(got.is_some());
         got
     }
 
     #[inline(never)]
     fn climb(&mut self) -> Option<(Frame, T)> {
+        // [TLA: StartClimb] `pop_local` found the ring empty (its last atomic operation).
+        gearset_sync::trace_action!("StartClimb", "climbing'[SELF] /\\ ~climbing[SELF]");
         self.tick = self.tick.wrapping_add(1);
         let rings = self.shared.plans[self.leaf].rings.len();
         for k in 0..rings {
@@ -286,6 +323,7 @@ impl<T> Worker<T> {
             }
         }
         self.stats.empty_climbs += 1;
+        gearset_sync::trace_action!("ClimbFail", "~climbing'[SELF] /\\ climbing[SELF]");
         None
     }
 
@@ -312,12 +350,23 @@ impl<T> Worker<T> {
     /// `[TLA: ClaimBatch, then PutBatch]`
     fn take_batch(&mut self, k: usize, victim: QueueId) -> Option<(Frame, T)> {
         let shared = &*self.shared;
+        let _name = spec_queue(shared, self.leaf, victim);
         if shared.looks_empty(victim) {
-            // [TLA: LoadLenEmpty]
+            trace_empty(&_name);
             return None;
         }
         let max = shared.config.max_batch.min(shared.config.leaf_capacity);
-        claim_batch(shared, victim, max, &mut self.batch);
+        claim_batch(shared, victim, max, &mut self.batch, |_n, _left, _frame| {
+            gearset_sync::trace_action!(
+                "ClaimBatch",
+                "~climbing'[SELF] /\\ climbing[SELF] /\\ Cardinality(batch'[SELF]) = {} /\\ Cardinality(content'[{_name}]) = {_left} /\\ content'[{_name}] # content[{_name}] /\\ FramesOf({{i \\in Items : taken'[i] # taken[i]}}) = {{{_frame}}}",
+                _n - 1
+            );
+        });
+        if self.batch.is_empty() {
+            // The claim found the victim empty after all (a stale hint, or a race).
+            trace_empty(&_name);
+        }
         let mut batch = core::mem::take(&mut self.batch);
         let mut rest = batch.drain(..);
         let first = rest.next();
@@ -327,7 +376,7 @@ impl<T> Worker<T> {
             level.taken += 1 + rest.len() as u64;
         }
         for (f, x) in rest {
-            self.push_uncounted(f, x);
+            self.push_uncounted(f, x, true);
         }
         self.batch = batch;
         first
@@ -337,7 +386,7 @@ impl<T> Worker<T> {
     /// for this worker.
     pub(crate) fn put_batch(&mut self, batch: &mut Vec<(Frame, T)>) {
         for (f, x) in batch.drain(..) {
-            self.push_uncounted(f, x);
+            self.push_uncounted(f, x, true);
         }
     }
 
@@ -351,46 +400,144 @@ impl<T> Worker<T> {
 }
 
 /// Claims a batch of at most `max` items of `victim`'s lowest frame into `out` (oldest
-/// first). Leaves `out` empty when the victim was empty. `[TLA: ClaimBatch]`
+/// first), calling `claimed(n, items left, first frame)` at the claim. Leaves `out` empty
+/// when the victim was empty. `[TLA: ClaimBatch]`
 pub(crate) fn claim_batch<T>(
     shared: &Shared<T>,
     victim: QueueId,
     max: usize,
     out: &mut Vec<(Frame, T)>,
+    claimed: impl FnOnce(u32, u32, Frame),
 ) {
     match victim {
         QueueId::Leaf(l) => {
-            if let Claim::Empty = shared.leaves[l].claim(max, |x| out.push(x)) {
+            if let Claim::Empty = shared.leaves[l].claim(max, |x| out.push(x), claimed) {
                 debug_assert!(out.is_empty());
             }
         }
-        QueueId::Level(q) => shared.levels[q].with(|items| {
-            let n = items.len().div_ceil(2).min(max);
-            items.take_lowest_frame(n, &mut |x| out.push(x));
-        }),
+        QueueId::Level(q) => {
+            shared.levels[q].with_then(
+                |items| {
+                    let n = items.len().div_ceil(2).min(max);
+                    items.take_lowest_frame(n, &mut |x| out.push(x));
+                    out.first().map(|&(f, _)| (out.len(), f))
+                },
+                |took, left| {
+                    if let Some((n, f)) = *took {
+                        // Counts: a batch is at most `max` (a `u32` in the ring).
+                        claimed(n as u32, left as u32, f);
+                    }
+                },
+            );
+        }
+    }
+}
+
+/// The spec's name of queue `q` as `leaf`'s worker sees it: `LeafQ(l)`, or `UpOf(SELF, k)`
+/// for its k-th ancestor (the spec's G × P shapes have no other shared queues).
+#[cfg(gearset_trace)]
+fn spec_queue<T>(shared: &Shared<T>, leaf: usize, q: QueueId) -> String {
+    match q {
+        QueueId::Leaf(l) => format!("LeafQ({l})"),
+        QueueId::Level(x) => match shared.plans[leaf]
+            .rings
+            .iter()
+            .position(|r| r.ancestor == x)
+        {
+            Some(k) => format!("UpOf(SELF, {})", k + 1),
+            None => format!("NotInTheSpec{x}"),
+        },
+    }
+}
+
+/// Without tracing, nothing is named.
+#[cfg(not(gearset_trace))]
+fn spec_queue<T>(_: &Shared<T>, _: usize, _: QueueId) -> String {
+    String::new() // does not allocate
+}
+
+/// Records `[TLA: LoadLenEmpty]`: the climb found `_name` empty.
+#[cfg(gearset_trace)]
+fn trace_empty(name: &str) {
+    gearset_sync::trace_action!(
+        "LoadLenEmpty",
+        "searched'[SELF] = searched[SELF] \\cup {{{name}}} /\\ searched'[SELF] # searched[SELF]"
+    );
+}
+
+/// Without tracing, nothing is recorded.
+#[cfg(not(gearset_trace))]
+fn trace_empty(_: &str) {}
+
+/// Records a successful push onto leaf `_leaf`'s ring: `[TLA: PushLocal]` or, for the rest
+/// of a batch, `[TLA: PutBatch]`.
+fn trace_push(_leaf: usize, _frame: Frame, from_batch: bool) {
+    if from_batch {
+        gearset_sync::trace_action!("PutBatch", "batch'[SELF] # batch[SELF]");
+    } else {
+        gearset_sync::trace_action!(
+            "PushLocal",
+            "content'[LeafQ({_leaf})] # content[LeafQ({_leaf})] /\\ FramesOf(pushed' \\ pushed) = {{{_frame}}}"
+        );
     }
 }
 
 /// The owner claims `n(len)` of its ring's oldest items into `out`. `[TLA: SpillClaim]`
 fn claim_own<T>(leaf: &Leaf<T>, n: impl Fn(u32) -> u32, out: &mut Vec<(Frame, T)>) -> usize {
-    leaf.claim_own(n, |x| out.push(x))
+    let moved = leaf.claim_own(n, |x| out.push(x));
+    if moved > 0 {
+        gearset_sync::trace_action!(
+            "SpillClaim",
+            "Cardinality(inflight'[SELF]) = {moved} /\\ inflight'[SELF] # inflight[SELF]"
+        );
+    }
+    moved
 }
 
 /// Moves `items` into the nearest shared queue on `leaf`'s path to the root that has room for
-/// all of them (the root always has). `[TLA: SpillPut]`
-fn spill<T>(shared: &Shared<T>, leaf: usize, stats: &mut Stats, items: &mut Vec<(Frame, T)>) {
+/// all of them (the root always has): `[TLA: SpillPut]`, or `[TLA: PushUp]` when `fresh` (the
+/// one item is being pushed, not spilled).
+fn spill<T>(
+    shared: &Shared<T>,
+    leaf: usize,
+    stats: &mut Stats,
+    items: &mut Vec<(Frame, T)>,
+    fresh: bool,
+) {
     let rings = &shared.plans[leaf].rings;
     let n = items.len();
+    let _frame = items.first().map_or(0, |x| x.0);
     for (k, ring) in rings.iter().enumerate() {
         let q = &shared.levels[ring.ancestor];
         let last = k + 1 == rings.len();
-        let moved = q.with(|queue| {
-            let fits = last || queue.len() + n <= q.capacity;
-            if fits {
-                items.drain(..).for_each(|(f, x)| queue.push(f, x));
-            }
-            fits
-        });
+        let moved = q.with_then(
+            |queue| {
+                let fits = last || queue.len() + n <= q.capacity;
+                if fits {
+                    items.drain(..).for_each(|(f, x)| queue.push(f, x));
+                }
+                fits
+            },
+            |&moved, _| match (moved, fresh) {
+                (false, _) => {}
+                (true, true) => {
+                    gearset_sync::trace_action!(
+                    "PushUp",
+                    "content'[UpOf(SELF, {})] # content[UpOf(SELF, {})] /\\ FramesOf(pushed' \\ pushed) = {{{_frame}}} /\\ (pushed' \\ pushed) \\subseteq Owned(SELF)",
+                    k + 1,
+                    k + 1
+                );
+                }
+                (true, false) => {
+                    gearset_sync::trace_action!(
+                    "SpillPut",
+                    "inflight'[SELF] = {{}} /\\ inflight[SELF] # {{}} /\\ content'[UpOf(SELF, {})] # content[UpOf(SELF, {})]",
+                    k + 1,
+                    k + 1
+                );
+                }
+            },
+        );
         if moved {
             stats.levels[k].spilled += n as u64;
             return;
