@@ -20,8 +20,9 @@
 (*  - sequential consistency (loom checks the Acquire/Release orderings);  *)
 (*  - a consumer's availability scan is one atomic step (flags only move   *)
 (*    forward, so a snapshot is one of the outcomes of the real scan);     *)
-(*  - the single-producer flavor, wait strategies and panics/halt are not  *)
-(*    modelled (loom: single_producer_claim_races_shutdown; tests/api.rs); *)
+(*  - wait strategies are not modelled (tla/sync/EventCount.tla); the     *)
+(*    single-producer flavor (SP), a diamond (Diamond) and handler panics  *)
+(*    (Panics) are, each switched by a constant;                           *)
 (*  - a claim that finds the ring closed does not bump the counter (the    *)
 (*    real fetch_add does; nothing reads the counter past `end`);          *)
 (*  - sequences are bounded by MaxSeq.                                     *)
@@ -39,8 +40,10 @@ CONSTANTS
     MaxBatch,   \* consumer max_batch_size
     SP,         \* TRUE: the single-producer flavor (flavors/single.rs); FALSE: multi (multi.rs)
     Diamond,    \* TRUE: consumers "a" and "c" after the publisher, "b" after both (a join)
+    Panics,     \* TRUE: a handler may panic (halt the graph, close the ring)
     Bug         \* 0: none; 1: consumer reads the claim counter; 2: producer ignores gating;
-                \* 3: the single producer checks `closed` before announcing its claim
+                \* 3: the single producer checks `closed` before announcing its claim;
+                \* 4: a producer waiting for room ignores the halt
 
 Consumers == IF Diamond THEN {"a", "c", "b"} ELSE {"a", "b"}
 Upstream == [c \in Consumers |-> IF c = "b" THEN Consumers \ {"b"} ELSE {}]
@@ -67,10 +70,11 @@ VARIABLES
     cursor,    \* Links.cursor of each consumer
     cpc,       \* consumer program counter (Processor::run)
     rd, bhi,   \* consumer locals: sequence being read, end of the current batch
-    log        \* history: values (seq + 1) each consumer's handler saw, in order
+    log,       \* history: values (seq + 1) each consumer's handler saw, in order
+    halted     \* Control.halted: a handler panicked
 
 vars == <<claim, claimed, published, closed, closePc, closeVal, endSeq, avail, slot, ppc, lo, hi, cur,
-          gate, cursor, cpc, rd, bhi, log>>
+          gate, cursor, cpc, rd, bhi, log, halted>>
 
 \* =============================== TypeOK ==================================
 Idx == 0..(Size - 1)
@@ -96,6 +100,7 @@ TypeOK ==
     /\ bhi \in [Consumers -> SeqVal]
     /\ log \in [Consumers -> Seq(1..MaxSeq)]
     /\ \A c \in Consumers : Len(log[c]) <= MaxSeq
+    /\ halted \in BOOLEAN
 
 \* ================================ Init ===================================
 Init ==
@@ -118,9 +123,10 @@ Init ==
     /\ rd = [c \in Consumers |-> 0]
     /\ bhi = [c \in Consumers |-> 0]
     /\ log = [c \in Consumers |-> << >>]
+    /\ halted = FALSE
 
 \* =============================== Actions =================================
-consumerVars == <<cursor, cpc, rd, bhi, log>>
+consumerVars == <<cursor, cpc, rd, bhi, log, halted>>
 closeVars == <<closed, closePc, closeVal, endSeq>>
 
 \* Multi::claim: prev = claim.fetch_add(n); Closed if the bit is set.
@@ -286,10 +292,10 @@ ConsumerWait(c) ==
             /\ bhi' = [bhi EXCEPT ![c] = h]
             /\ rd' = [rd EXCEPT ![c] = cursor[c]]
          \/ /\ h <= cursor[c]
-            /\ endSeq <= cursor[c]
+            /\ (endSeq <= cursor[c] \/ halted)
             /\ cpc' = [cpc EXCEPT ![c] = "done"]
             /\ UNCHANGED <<claimed, published, bhi, rd>>
-    /\ UNCHANGED <<claimed, published, cursor, log, claim, closeVars, avail, slot, ppc, lo, hi, cur, gate>>
+    /\ UNCHANGED <<claimed, published, cursor, log, halted, claim, closeVars, avail, slot, ppc, lo, hi, cur, gate>>
 
 \* Ring::read + the handler on sequence rd[c].
 ReadSlot(c) ==
@@ -300,14 +306,33 @@ ReadSlot(c) ==
               /\ UNCHANGED rd
          ELSE /\ rd' = [rd EXCEPT ![c] = rd[c] + 1]
               /\ UNCHANGED cpc
-    /\ UNCHANGED <<claimed, published, cursor, bhi, claim, closeVars, avail, slot, ppc, lo, hi, cur, gate>>
+    /\ UNCHANGED <<claimed, published, cursor, bhi, halted, claim, closeVars, avail, slot, ppc, lo, hi, cur, gate>>
 
 \* Links::release: cursor.store(hi, Release), once per batch.
 ReleaseCursor(c) ==
     /\ cpc[c] = "release"
     /\ cursor' = [cursor EXCEPT ![c] = bhi[c]]
     /\ cpc' = [cpc EXCEPT ![c] = "wait"]
+    /\ UNCHANGED <<claimed, published, rd, bhi, log, halted, claim, closeVars, avail, slot, ppc, lo, hi, cur, gate>>
+
+\* The handler panics on rd[c] (Processor::run's `Progress` guard): the events before it are
+\* released, the graph halts (Control::halt); the guard also closes the ring, which is the
+\* closer's steps (always enabled, and fair).
+Panic(c) ==
+    /\ Panics
+    /\ cpc[c] = "read"
+    /\ cursor' = [cursor EXCEPT ![c] = rd[c]]
+    /\ cpc' = [cpc EXCEPT ![c] = "done"]
+    /\ halted' = TRUE
     /\ UNCHANGED <<claimed, published, rd, bhi, log, claim, closeVars, avail, slot, ppc, lo, hi, cur, gate>>
+
+\* Control::wait_for_room sees the halt: the claim returns Closed (its slots stay unpublished).
+GiveUp(p) ==
+    /\ Bug # 4
+    /\ halted
+    /\ ppc[p] \in {"room", "refresh"}
+    /\ ppc' = [ppc EXCEPT ![p] = "done"]
+    /\ UNCHANGED <<claimed, published, claim, closeVars, avail, slot, lo, hi, cur, gate, consumerVars>>
 
 \* Everything finished: the run ends here (Disruptor::shutdown returned).
 Done ==
@@ -345,6 +370,8 @@ Next ==
     \/ \E c \in Consumers : ConsumerWait(c)
     \/ \E c \in Consumers : ReadSlot(c)
     \/ \E c \in Consumers : ReleaseCursor(c)
+    \/ \E c \in Consumers : Panic(c)
+    \/ \E p \in Producers : GiveUp(p)
     \/ CloseFetchOr
     \/ SPCloseSwap
     \/ SPCloseRead
@@ -375,7 +402,12 @@ StageOrder ==
 
 \* A consumer that stopped handled every sequence before the end, and nothing after it.
 DrainedAtEnd ==
-    \A c \in Consumers : cpc[c] = "done" => (endSeq # NoEnd /\ Len(log[c]) = endSeq)
+    \A c \in Consumers : (cpc[c] = "done" /\ ~halted) => (endSeq # NoEnd /\ Len(log[c]) = endSeq)
+
+\* After a panic, a consumer never handles an event its upstream did not complete (StageOrder
+\* and NoReadUnpublished already say so); and a stopped consumer never exceeds the end.
+StoppedWithinEnd ==
+    \A c \in Consumers : cpc[c] = "done" => (endSeq = NoEnd \/ Len(log[c]) <= endSeq)
 
 \* Nothing is written or published past the end: a claim that proceeds lies wholly before
 \* `end` (so the consumers drain it), the one that gets Closed writes nothing. (SP: the
@@ -388,6 +420,9 @@ NothingPastEnd ==
 \* ================================ Spec ===================================
 Fairness ==
     /\ \A p \in Producers : WF_vars(ProducerStep(p))
+    \* The wait loop checks the halt on every round (Control::refresh_or_wait): a producer
+    \* that keeps refreshing a gate that never moves does give up.
+    /\ \A p \in Producers : WF_vars(GiveUp(p))
     /\ \A c \in Consumers : WF_vars(ConsumerStep(c))
     /\ WF_vars(CloseFetchOr)
     /\ WF_vars(SPCloseSwap)
@@ -399,6 +434,10 @@ Spec == Init /\ [][Next]_vars /\ Fairness
 \* Liveness: every published event is eventually handled by every consumer, and the run ends.
 EveryPublishedEventHandled ==
     \A s \in 0..(MaxSeq - 1) : \A c \in Consumers :
-        Published(s) ~> Len(log[c]) > s
-Terminates == <>(\A c \in Consumers : cpc[c] = "done")
+        Published(s) ~> (Len(log[c]) > s \/ halted)
+\* ... and nobody hangs: every consumer stops and every producer finishes (Exhausted, or
+\* Closed: after a close, or after a halt while it waited for room).
+Terminates ==
+    <>(/\ \A c \in Consumers : cpc[c] = "done"
+       /\ \A p \in Producers : ppc[p] = "done")
 =============================================================================

@@ -136,6 +136,7 @@
 //! | `SetEnd` | `Control::set_end` | `end.store(Release)` |
 //! | `ConsumerWait` | `Links::poll_state` → `Barrier::available` | cursor / flags / upstream cursors `load(Acquire)` |
 //! | `ReadSlot`, `ReleaseCursor` | `Processor::run`, `Links::release` | `cursor.store(hi, Release)` |
+//! | `Panic`, `GiveUp` | `Progress::drop` → `Control::halt`; `Control::refresh_or_wait` | `halted.store(true, Release)` / `halted.load(Acquire)` |
 //!
 //! Every action in this table is also recorded under `--cfg gearset_trace` and checked
 //! against the spec by `models/tests/conformance_disruptor.rs`. The full table (with the
