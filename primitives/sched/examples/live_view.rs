@@ -3,12 +3,19 @@
 //! `pool.stats()` five times a second.
 //!
 //! Run: `cargo run -p gearset-sched --example live_view --release`.
+//!
+//! The example's own threads (the load generator, the printer) are std's: it needs
+//! `thread::sleep`, and it is never model-checked.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::Arc,
+    thread,
+    time::{Duration, Instant},
+};
 
 use gearset_hqueue::Topology;
 use gearset_sched::{Context, Pool, Stats};
-use gearset_sync::{Arc, thread};
 
 fn fib(cx: &mut Context<'_>, n: u64) -> u64 {
     if n < 2 {

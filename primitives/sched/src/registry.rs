@@ -193,3 +193,19 @@ impl Registry {
         self.counts.load(Relaxed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_fields_do_not_overlap() {
+        let c = SHUTDOWN | 3 * ONE_PENDING | 2 * ONE_QUEUED;
+        assert_eq!((queued(c), pending(c), is_shutdown(c)), (2, 3, true));
+        let c = (PENDING_MASK >> 32) * ONE_PENDING + QUEUED_MASK;
+        assert_eq!(
+            (queued(c), pending(c), is_shutdown(c)),
+            (QUEUED_MASK, PENDING_MASK >> 32, false)
+        );
+    }
+}

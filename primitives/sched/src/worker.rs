@@ -108,7 +108,7 @@ impl<'w> Context<'w> {
         unsafe { job.run(self) };
         self.registry.finished();
         let run = WorkerCounters::bump(&self.counters.tasks_run);
-        if run % SNAPSHOT_EVERY == 0 {
+        if run.is_multiple_of(SNAPSHOT_EVERY) {
             self.counters.snapshot_queue(self.queue.stats());
         }
     }
