@@ -18,7 +18,10 @@ const STEPS: u64 = 100;
 
 fn superstep(c: &mut Criterion) {
     let pool = Pool::new(2);
-    let rayon = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    let rayon = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
     let body = |w: &mut Participant<(), ()>| {
         for _ in 0..STEPS {
             w.sync().unwrap();
@@ -36,9 +39,7 @@ fn superstep(c: &mut Criterion) {
         })
     });
     g.bench_function("floor", |b| {
-        b.iter_custom(|iters| {
-            round_trips(Arc::new(SpinSignal::default()), iters * STEPS)
-        })
+        b.iter_custom(|iters| round_trips(Arc::new(SpinSignal::default()), iters * STEPS))
     });
     g.finish();
 }

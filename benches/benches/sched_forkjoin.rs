@@ -63,8 +63,12 @@ fn fib(c: &mut Criterion) {
     assert_eq!(pool.install(|cx| fib_gearset(cx, 30)), 832_040);
     assert_eq!(rayon.install(|| fib_rayon(30)), 832_040);
     let mut g = c.benchmark_group("sched/fib30_2t");
-    g.bench_function("gearset", |b| b.iter(|| pool.install(|cx| fib_gearset(cx, black_box(30)))));
-    g.bench_function("rayon", |b| b.iter(|| rayon.install(|| fib_rayon(black_box(30)))));
+    g.bench_function("gearset", |b| {
+        b.iter(|| pool.install(|cx| fib_gearset(cx, black_box(30))))
+    });
+    g.bench_function("rayon", |b| {
+        b.iter(|| rayon.install(|| fib_rayon(black_box(30))))
+    });
     g.bench_function("sequential", |b| b.iter(|| fib_seq(black_box(30))));
     g.finish();
 }
@@ -72,8 +76,12 @@ fn fib(c: &mut Criterion) {
 fn spawn_overhead(c: &mut Criterion) {
     let (pool, rayon) = (Pool::new(1), rayon_pool(1));
     let mut g = c.benchmark_group("sched/spawn_overhead_1t");
-    g.bench_function("gearset", |b| b.iter(|| pool.install(|cx| fib_gearset(cx, black_box(25)))));
-    g.bench_function("rayon", |b| b.iter(|| rayon.install(|| fib_rayon(black_box(25)))));
+    g.bench_function("gearset", |b| {
+        b.iter(|| pool.install(|cx| fib_gearset(cx, black_box(25))))
+    });
+    g.bench_function("rayon", |b| {
+        b.iter(|| rayon.install(|| fib_rayon(black_box(25))))
+    });
     g.bench_function("sequential", |b| b.iter(|| fib_seq(black_box(25))));
     g.finish();
 }
@@ -82,7 +90,13 @@ fn tiny(c: &mut Criterion) {
     let (pool, rayon) = (Pool::new(2), rayon_pool(2));
     let mut g = c.benchmark_group("sched/tiny_2t");
     g.bench_function("gearset", |b| {
-        b.iter(|| pool.install(|cx| (0..1000).map(|_| fib_gearset(cx, black_box(10))).sum::<u64>()))
+        b.iter(|| {
+            pool.install(|cx| {
+                (0..1000)
+                    .map(|_| fib_gearset(cx, black_box(10)))
+                    .sum::<u64>()
+            })
+        })
     });
     g.bench_function("rayon", |b| {
         b.iter(|| rayon.install(|| (0..1000).map(|_| fib_rayon(black_box(10))).sum::<u64>()))
@@ -116,7 +130,8 @@ fn par_for_sum(c: &mut Criterion) {
     });
     g.bench_function("rayon", |b| {
         b.iter(|| {
-            let total: u64 = rayon.install(|| (0..chunks as u64).into_par_iter().map(chunk_sum).sum());
+            let total: u64 =
+                rayon.install(|| (0..chunks as u64).into_par_iter().map(chunk_sum).sum());
             assert_eq!(total, expect);
         })
     });
@@ -200,7 +215,11 @@ impl Joiner for Sequential {
     }
 }
 
-fn queens_gearset(cx: &mut Context<'_>, placed: &mut Vec<usize>, cols: std::ops::Range<usize>) -> u64 {
+fn queens_gearset(
+    cx: &mut Context<'_>,
+    placed: &mut Vec<usize>,
+    cols: std::ops::Range<usize>,
+) -> u64 {
     if placed.len() == QUEENS {
         return 1;
     }
@@ -225,8 +244,14 @@ fn queens_gearset(cx: &mut Context<'_>, placed: &mut Vec<usize>, cols: std::ops:
 
 fn nqueens(c: &mut Criterion) {
     let (pool, rayon) = (Pool::new(2), rayon_pool(2));
-    assert_eq!(pool.install(|cx| queens_gearset(cx, &mut Vec::new(), 0..QUEENS)), 724);
-    assert_eq!(rayon.install(|| queens(&mut Vec::new(), 0..QUEENS, &Rayon)), 724);
+    assert_eq!(
+        pool.install(|cx| queens_gearset(cx, &mut Vec::new(), 0..QUEENS)),
+        724
+    );
+    assert_eq!(
+        rayon.install(|| queens(&mut Vec::new(), 0..QUEENS, &Rayon)),
+        724
+    );
     let mut g = c.benchmark_group("sched/nqueens10_2t");
     g.bench_function("gearset", |b| {
         b.iter(|| pool.install(|cx| queens_gearset(cx, &mut Vec::new(), 0..QUEENS)))
@@ -234,7 +259,9 @@ fn nqueens(c: &mut Criterion) {
     g.bench_function("rayon", |b| {
         b.iter(|| rayon.install(|| queens(&mut Vec::new(), 0..QUEENS, &Rayon)))
     });
-    g.bench_function("sequential", |b| b.iter(|| queens(&mut Vec::new(), 0..QUEENS, &Sequential)));
+    g.bench_function("sequential", |b| {
+        b.iter(|| queens(&mut Vec::new(), 0..QUEENS, &Sequential))
+    });
     g.finish();
 }
 
@@ -264,9 +291,13 @@ fn idle_cpu(name: &str, run_once: impl FnOnce()) {
 
 fn idle(_: &mut Criterion) {
     let pool = Pool::new(2);
-    idle_cpu("gearset", || assert_eq!(pool.install(|cx| fib_gearset(cx, 20)), 6765));
+    idle_cpu("gearset", || {
+        assert_eq!(pool.install(|cx| fib_gearset(cx, 20)), 6765)
+    });
     let rayon = rayon_pool(2);
-    idle_cpu("rayon", || assert_eq!(rayon.install(|| fib_rayon(20)), 6765));
+    idle_cpu("rayon", || {
+        assert_eq!(rayon.install(|| fib_rayon(20)), 6765)
+    });
 }
 
 criterion_group! {
