@@ -297,9 +297,14 @@ fn spawn_count(rng: &mut Rng, spread: usize, k: usize, spawned: usize) -> usize 
     }
 }
 
-fn locality_gearset(spread: usize) -> (u64, u64) {
+/// Items run, items taken across NUMA nodes, and failed climbs (the idle time locality costs).
+fn locality_gearset(spread: usize, numa_patience: u32) -> (u64, u64, u64) {
     let t = Topology::synthetic("numa:2 l3:2 core:4").unwrap();
-    let (_i, mut w) = gearset_hqueue::new::<u32>(t, Config::default());
+    let config = Config {
+        numa_patience,
+        ..Config::default()
+    };
+    let (_i, mut w) = gearset_hqueue::new::<u32>(t, config);
     let mut rng = Rng(SEED);
     let (mut run, mut spawned) = (0u64, 0usize);
     while (run as usize) < ITEMS {
@@ -312,7 +317,8 @@ fn locality_gearset(spread: usize) -> (u64, u64) {
         }
     }
     let across: u64 = w.iter().map(|w| w.stats().taken_across_numa()).sum();
-    (run, across)
+    let idle: u64 = w.iter().map(|w| w.stats().empty_climbs).sum();
+    (run, across, idle)
 }
 
 fn locality_flat_random(spread: usize) -> (u64, u64) {
@@ -350,15 +356,18 @@ fn locality_flat_random(spread: usize) -> (u64, u64) {
 
 fn locality_report(_c: &mut Criterion) {
     for (name, spread) in [("busy", 5), ("starved", 4)] {
-        let (run_g, across_g) = locality_gearset(spread);
         let (run_f, across_f) = locality_flat_random(spread);
-        eprintln!(
-            "hqueue/locality/{name}: items taken across NUMA nodes: gearset {across_g} of \
-             {run_g} ({:.2}%), flat random stealing {across_f} of {run_f} ({:.2}%), ratio {:.3}",
-            100.0 * across_g as f64 / run_g as f64,
-            100.0 * across_f as f64 / run_f as f64,
-            across_g as f64 / across_f.max(1) as f64
-        );
+        for patience in [0, 8, 64] {
+            let (run_g, across_g, idle) = locality_gearset(spread, patience);
+            eprintln!(
+                "hqueue/locality/{name}: items taken across NUMA nodes: gearset (numa_patience \
+                 {patience}) {across_g} of {run_g} ({:.2}%), flat random stealing {across_f} of \
+                 {run_f} ({:.2}%), ratio {:.3}; gearset's failed climbs {idle}",
+                100.0 * across_g as f64 / run_g as f64,
+                100.0 * across_f as f64 / run_f as f64,
+                across_g as f64 / across_f.max(1) as f64
+            );
+        }
     }
 }
 

@@ -68,6 +68,7 @@ fn config() -> Config {
         max_batch: 2,
         placement: Placement::PerCore,
         priority_check: true,
+        numa_patience: 0,
     }
 }
 

@@ -28,6 +28,7 @@ fn tiny() -> Config {
         max_batch: 2,
         placement: Placement::PerCore,
         priority_check: true,
+        numa_patience: 0,
     }
 }
 

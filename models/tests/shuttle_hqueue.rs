@@ -28,6 +28,7 @@ fn run(spec: &'static str) {
         max_batch: 2,
         placement: Placement::PerCore,
         priority_check: true,
+        numa_patience: 0,
     };
     let (injector, workers) =
         gearset_hqueue::new::<usize>(Topology::synthetic(spec).unwrap(), config);

@@ -34,6 +34,11 @@ pub struct Config {
     /// holds a lower frame than its leaf (a few relaxed loads per pop). Off: pure locality,
     /// and frames spilled or injected wait until the leaf runs empty.
     pub priority_check: bool,
+    /// Failed climbs a worker makes before it takes from another NUMA node's queues (0: at
+    /// once, pure nearest-first; the root's own queue is always searched). Waiting trades
+    /// balance for locality, as hierarchical schedulers do (Olivier et al., ROSS 2011): an idle
+    /// node keeps looking at home while the busy node drains its own work. Default 0.
+    pub numa_patience: u32,
 }
 
 /// How many [`Worker`]s a tree hands out.
@@ -54,6 +59,7 @@ impl Default for Config {
             max_batch,
             placement: Placement::PerCore,
             priority_check: true,
+            numa_patience: 0,
         }
     }
 }

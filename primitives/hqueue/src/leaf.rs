@@ -378,3 +378,58 @@ impl<T> Drop for Leaf<T> {
         while self.pop().is_some() {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gearset_sync::{Arc, thread};
+
+    #[test]
+    fn one_frame_at_a_time_and_full_at_capacity() {
+        let leaf = Leaf::new(2, false);
+        assert_eq!(leaf.push(3, Box::new(30)), Ok(()));
+        assert_eq!(
+            leaf.push(4, Box::new(40)).unwrap_err().0,
+            Refused::HigherFrame
+        );
+        assert_eq!(
+            leaf.push(2, Box::new(20)).unwrap_err().0,
+            Refused::LowerFrame
+        );
+        assert_eq!(leaf.push(3, Box::new(31)), Ok(()));
+        assert_eq!(leaf.push(3, Box::new(32)).unwrap_err().0, Refused::Full);
+        let mut spilled = Vec::new();
+        assert_eq!(leaf.claim_own(|len| len / 2, |x| spilled.push(x)), 1);
+        assert_eq!(spilled, [(3, Box::new(30))]);
+        assert_eq!(leaf.push(3, Box::new(32)), Ok(()));
+        // Left in the ring: dropped with it (Miri checks that nothing leaks).
+    }
+
+    #[test]
+    fn owner_and_thief_take_each_item_once() {
+        let n: u32 = if cfg!(miri) { 40 } else { 4000 };
+        let leaf = Arc::new(Leaf::new(4, false));
+        let thief = {
+            let leaf = Arc::clone(&leaf);
+            thread::spawn(move || {
+                let mut got = Vec::new();
+                for _ in 0..n {
+                    leaf.claim(2, |x: (Frame, Box<u32>)| got.push(*x.1), |_, _, _| {});
+                }
+                got
+            })
+        };
+        let mut got = Vec::new();
+        for i in 0..n {
+            let mut item = Box::new(i);
+            while let Err((_, back)) = leaf.push(0, item) {
+                item = back;
+                got.extend(leaf.pop().map(|x| *x.1));
+            }
+        }
+        got.extend(thief.join().unwrap());
+        got.extend(core::iter::from_fn(|| leaf.pop()).map(|x| *x.1));
+        got.sort_unstable();
+        assert_eq!(got, (0..n).collect::<Vec<_>>());
+    }
+}

@@ -45,6 +45,8 @@ pub struct Worker<T> {
     stats: Stats,
     /// Rotates the start of each ring search, so thieves of one ring spread over victims.
     tick: usize,
+    /// Failed climbs since the last take: compared with `Config::numa_patience`.
+    misses: u32,
     /// Items in transit from a full leaf to a shared level (a spill); empty between calls.
     spill: Vec<(Frame, T)>,
     /// Items in transit from a victim to this leaf (a batch); empty between calls.
@@ -62,6 +64,7 @@ impl<T> Worker<T> {
             cpus,
             stats,
             tick: leaf,
+            misses: 0,
             spill: Vec::new(),
             batch: Vec::new(),
             _not_sync: PhantomData,
@@ -319,10 +322,12 @@ impl<T> Worker<T> {
             // [TLA: NearestFirst] ring k is searched completely before ring k + 1.
             if let Some(x) = self.search_ring(k) {
                 self.stats.popped_remote += 1;
+                self.misses = 0;
                 return Some(x);
             }
         }
         self.stats.empty_climbs += 1;
+        self.misses = self.misses.saturating_add(1);
         gearset_sync::trace_action!("ClimbFail", "~climbing'[SELF] /\\ climbing[SELF]");
         None
     }
@@ -332,7 +337,13 @@ impl<T> Worker<T> {
         if let Some(x) = self.take_batch(k, QueueId::Level(ancestor)) {
             return Some(x);
         }
-        let n = self.shared.plans[self.leaf].rings[k].others.len();
+        let ring = &self.shared.plans[self.leaf].rings[k];
+        if ring.crosses_numa && self.misses < self.shared.config.numa_patience {
+            // Not yet: other nodes' queues wait until this worker has been idle a while.
+            // (Not in the spec, whose climbs always search everything: patience 0.)
+            return None;
+        }
+        let n = ring.others.len();
         for i in 0..n {
             let victim = self.shared.plans[self.leaf].rings[k].others[(self.tick + i) % n];
             let before = self.stats.levels[k].taken;
