@@ -1,10 +1,13 @@
 //! Work queues shaped like the machine's memory hierarchy (core, L2, L3, NUMA node, machine),
 //! with frame-number priority, testable on any machine through synthetic topologies.
 //!
-//! Progress and allocation: **blocking** (this first version protects each queue with a
-//! `gearset_sync::Mutex`; critical sections are short and never call user code). Pushing may
-//! allocate (a queue's buckets grow; a new frame needs a bucket, recycled from a small spare
-//! list); popping does not allocate.
+//! Progress and allocation: the owner's push and pop on its leaf and every steal from a leaf
+//! are **lock-free** (one compare-and-swap claims each take; a thief waits only while another
+//! thief copies a batch out of the same leaf, at most `max_batch` moves). The shared levels
+//! (L2, L3, NUMA node, machine) are frame-bucketed queues under a `gearset_sync::Mutex`,
+//! touched only by spills, injections, priority takes and climbs; critical sections are
+//! short and never call user code. A leaf's ring is allocated when the tree is built; pushes
+//! into a shared level may allocate (a new frame's bucket); popping does not allocate.
 //!
 //! # Examples
 //!
@@ -50,18 +53,23 @@
 //! # Trade-offs
 //!
 //! - **Locality before priority, within limits.** A worker pops its own leaf while it has
-//!   items, except that a pop first takes from a shared queue *on its path to the root* (L3,
-//!   NUMA node, machine) when that queue's lowest frame is below the leaf's (the priority
-//!   check, a few relaxed loads; an empty leaf climbs nearest first instead). So the rank error of a pop (items in the tree with a lower
-//!   frame) is 0 within one queue, and counts lower-frame items in *other leaves' subtrees*
-//!   (and, for a climb, in queues farther than the one it took from); no bound independent of the load exists without a global scan.
-//!   `tests/rank_error.rs` measures it on 8 simulated workers: mean 4.0, max 63 on
-//!   `l3:2 core:4` (mean 141 with the check off).
-//! - **Locks, not a lock-free deque.** Each queue is a `Mutex` around frame buckets. The
-//!   owner's push and pop are each an uncontended lock/unlock (an atomic RMW each way); steals
-//!   contend on the victim's lock. Measured (`benches/benches/hqueue_steal.rs`, a shared
-//!   2-vCPU VM): owner push + pop 2.0× crossbeam-deque's, and 3.7× when a thief hammers the
-//!   owner's queue. A Chase-Lev leaf is the next step (`docs/design/hqueue.md`).
+//!   items, except that a pop first takes one item from a shared queue *on its path to the
+//!   root* (L3, NUMA node, machine) when that queue's lowest frame is below the leaf's (the
+//!   priority check, a few relaxed loads; an empty leaf climbs nearest first instead). So the
+//!   rank error of a pop (items in the tree with a lower frame) is 0 within one queue, and
+//!   counts lower-frame items in *other leaves' subtrees* (and, for a climb, in queues
+//!   farther than the one it took from); no bound independent of the load exists without a
+//!   global scan. `tests/rank_error.rs` measures it on 8 simulated workers: mean 1.6, max 115
+//!   on `l3:2 core:4` (mean 141 with the check off); 0 on one core.
+//! - **A leaf holds one frame at a time.** The leaf is a bounded lock-free ring (tokio's
+//!   local queue: a `{ steal, real }` head claimed by compare-and-swap, an owner-written
+//!   tail) whose items all share one frame, like an OBIM thread's chunk. A push of a higher
+//!   frame goes straight to the nearest shared queue; a lower frame moves the ring's items up
+//!   and takes the ring. Workloads whose frames advance pay nothing for priority; workloads
+//!   that interleave many frames on one worker push most items into a locked shared queue.
+//!   Within a frame the owner pops oldest first (FIFO), not LIFO as crossbeam's `Worker`.
+//!   Measured (`benches/benches/hqueue_steal.rs`, a shared 2-vCPU VM, noisy): owner push +
+//!   pop about 0.8× crossbeam-deque's cost (see the README for the full table).
 //! - **Length hints.** Climbing workers skip queues whose length hint reads 0 without locking
 //!   them. The hint can lag, so `pop` may return `None` while a concurrent push is landing;
 //!   callers that need "all work done" count their items (as the tests do).
@@ -75,17 +83,25 @@
 //! per leaf (core) and per shared level with two or more children (PaRSEC's LHQ scheduler
 //! has the same shape: one buffer per hwloc level, overflow spilling to the parent).
 //!
-//! - **push**: onto the leaf queue; beyond `leaf_capacity` the highest-frame half spills to
-//!   the nearest ancestor queue with room (tokio moves half its local queue to the global
-//!   queue the same way).
-//! - **pop**: if the leaf is not empty, a batch from the ancestor queue holding the lowest
-//!   frame when that is below the leaf's (the priority check), else the leaf's lowest frame; when the leaf is empty the worker
+//! - **push**: onto the leaf ring when it is empty or holds the item's frame; a full ring
+//!   spills its oldest half to the nearest ancestor queue with room (tokio moves half its
+//!   local queue to the global queue the same way); a higher frame goes up, a lower frame
+//!   sends the ring's items up and takes the ring.
+//! - **pop**: if the leaf is not empty, one item from the ancestor queue holding the lowest
+//!   frame when that is below the leaf's (the priority check), else the leaf's oldest item;
+//!   when the leaf is empty the worker
 //!   *climbs*: for each ancestor `A`, nearest first, it searches `A`'s queue and then every
 //!   queue whose nearest common ancestor with the leaf is `A` (siblings under the same L2,
-//!   then L3, then NUMA node, then machine), and takes half the first non-empty one (at most
-//!   `max_batch`, crossbeam's 32), lowest frames first, so it does not climb again at once.
-//! - **frames**: each queue buckets items by frame number (Galois's OBIM: one bucket per
-//!   integer priority) and always takes from the lowest bucket.
+//!   then L3, then NUMA node, then machine), and takes half the first non-empty one's lowest
+//!   frame (at most `max_batch`, crossbeam's 32) in one claim, so it does not climb again at
+//!   once. With [`Config::numa_patience`] it searches other NUMA nodes' queues only after
+//!   that many failed climbs.
+//! - **steal**: a thief claims the oldest items of a leaf ring with one compare-and-swap of
+//!   its head (`real` moves first, `steal` follows once the copy is done, so the owner never
+//!   overwrites a slot being read).
+//! - **frames**: each shared queue buckets items by frame number (Galois's OBIM: one bucket
+//!   per integer priority) and always takes from the lowest bucket; a leaf ring holds one
+//!   frame.
 //!
 //! Every move is counted by distance in the worker's [`Stats`]. The protocol is specified in
 //! `tla/hqueue/HQueue.tla` (every item popped exactly once, nearest-first climbing, frame
@@ -94,7 +110,9 @@
 //!
 //! References: PaRSEC `sched_lhq_module.c` (ICL); Nguyen, Lenharth, Pingali, "A lightweight
 //! infrastructure for graph analytics" (SOSP 2013, OBIM); Chase and Lev, "Dynamic circular
-//! work-stealing deque" (SPAA 2005); Olivier et al., "Scheduling task parallelism on
+//! work-stealing deque" (SPAA 2005); tokio's local run queue
+//! (`tokio/src/runtime/scheduler/multi_thread/queue.rs`), whose two-phase head the leaf ring
+//! follows; Olivier et al., "Scheduling task parallelism on
 //! multi-socket multicore systems" (ROSS 2011).
 //!
 //! # Feature flags
