@@ -22,15 +22,9 @@ use crate::{
 /// Why a pool could not be built.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BuildError {
-    /// The confinement left no leaf of the topology to run a worker on.
+    /// The confinement left no leaf of the topology to run a worker on (an `index` beyond
+    /// the number of nodes of that level).
     NoWorkers,
-    /// A confinement named a leaf the topology does not have.
-    NoSuchLeaf {
-        /// The leaf index asked for.
-        leaf: usize,
-        /// The topology's number of leaves.
-        leaves: usize,
-    },
     /// Pinning was asked for on a topology that is not this machine's (synthetic or flat).
     CannotPin,
 }
@@ -39,9 +33,6 @@ impl fmt::Display for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::NoWorkers => f.write_str("the confinement leaves no worker"),
-            Self::NoSuchLeaf { leaf, leaves } => {
-                write!(f, "leaf {leaf} does not exist (the topology has {leaves})")
-            }
             Self::CannotPin => f.write_str("cannot pin threads on a synthetic or flat topology"),
         }
     }

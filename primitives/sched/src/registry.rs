@@ -200,7 +200,7 @@ mod tests {
 
     #[test]
     fn counts_fields_do_not_overlap() {
-        let c = SHUTDOWN | 3 * ONE_PENDING | 2 * ONE_QUEUED;
+        let c = SHUTDOWN | (3 * ONE_PENDING) | (2 * ONE_QUEUED);
         assert_eq!((queued(c), pending(c), is_shutdown(c)), (2, 3, true));
         let c = (PENDING_MASK >> 32) * ONE_PENDING + QUEUED_MASK;
         assert_eq!(
