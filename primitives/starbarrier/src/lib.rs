@@ -139,7 +139,8 @@
 //! `hurdles`, for N = 2, 4 and 8, in one criterion run. On the only box available (2 vCPUs
 //! shared with other builds) N = 4 and 8 are oversubscribed and every spin-only barrier,
 //! the ping-pong floor included, measured scheduler quanta, not cache-line transfers; with
-//! yielding waits neither epochs nor dissemination won consistently across runs (README).
+//! spin-then-yield waits, dissemination won once at N = 4 and lost at N = 8 in every run
+//! that got there (README).
 //! So the choice rests on the transfer count (two line transfers per phase for a pair, the
 //! floor), on `leave` and split phase being one store each (a dissemination barrier's
 //! partners are fixed per round, so a leaver would have to keep forwarding), and on the
