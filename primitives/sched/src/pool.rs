@@ -134,7 +134,8 @@ fn confined_leaves(
 /// [`scope`](Self::scope), [`par_for`](Self::par_for), [`spawn`](Self::spawn) or
 /// [`supersteps`](Self::supersteps); inside a job, fork through the [`Context`] the job gets.
 /// Idle workers sleep on an event count. Dropping the pool waits until no job is pending
-/// (detached spawns included), then wakes and joins every worker.
+/// (detached spawns included), then wakes and joins every worker; drop it outside its own
+/// jobs (dropping it inside one panics, see `Drop`).
 ///
 /// `Send + Sync`: share it by reference or in an `Arc`.
 ///
@@ -370,7 +371,12 @@ impl Pool {
 
 impl Drop for Pool {
     /// Waits for quiescence, sets the shutdown bit, wakes every worker and joins them.
+    ///
+    /// Panics if the last handle is dropped by one of the pool's own workers (inside a job):
+    /// that worker would wait for its own job to finish. The job's panic is caught like any
+    /// other; the pool's threads then stay parked until the process exits.
     fn drop(&mut self) {
+        self.assert_outside("drop");
         self.registry.wait_quiet();
         self.registry.shut_down();
         for thread in self.threads.drain(..) {

@@ -106,11 +106,13 @@ impl<'w> Context<'w> {
         // SAFETY: the job was popped from the queue tree just now (RunOnce, job alive: a stack
         // job's owner is waiting for it, a heap job is owned by its `JobRef`).
         unsafe { job.run(self) };
-        self.registry.finished();
+        // Count before `finished`: its Release publishes the count to a quiescence waiter,
+        // so `wait_idle` then `stats` sees every job it waited for.
         let run = WorkerCounters::bump(&self.counters.tasks_run);
         if run.is_multiple_of(SNAPSHOT_EVERY) {
             self.counters.snapshot_queue(self.queue.stats());
         }
+        self.registry.finished();
     }
 
     /// Pops one job if the tree has one (no sleeping), accounting for it in `counts`.

@@ -162,3 +162,22 @@ fn supersteps_run_one_body_per_worker_with_the_serial_section() {
         .unwrap();
     assert_eq!(got, vec![2, 0, 1]);
 }
+
+#[test]
+fn dropping_the_pool_inside_its_own_job_panics_instead_of_hanging() {
+    let pool = std::sync::Arc::new(std::sync::Mutex::new(Some(Pool::new(2))));
+    let inner = std::sync::Arc::clone(&pool);
+    let guard = pool.lock().unwrap();
+    let handle = guard.as_ref().unwrap().spawn(move |_| {
+        let taken = inner.lock().unwrap().take();
+        drop(taken); // the last handle, dropped on a worker
+    });
+    drop(guard);
+    let outcome = handle.join();
+    let payload = outcome.expect_err("the drop inside the job panics");
+    let message = payload
+        .downcast_ref::<String>()
+        .cloned()
+        .unwrap_or_default();
+    assert!(message.contains("own workers"), "{message}");
+}
