@@ -16,9 +16,11 @@
 //! `compare_exchange(PENDING, v)` that arrives late always fails: a destination cell never
 //! returns to "empty" (hatrack's resurrection hazard). That needs both bits, hence 62-bit values.
 
+use core::{alloc::Layout, ptr};
+
 use gearset_sync::atomic::{
     AtomicPtr, AtomicU64,
-    Ordering::{AcqRel, Acquire},
+    Ordering::{AcqRel, Acquire, Relaxed},
 };
 
 /// Set on an old cell (or old length) once its value has been frozen for migration.
@@ -50,52 +52,125 @@ impl Plan {
     }
 }
 
-/// A fixed-capacity array of cells plus its logical length.
+/// A fixed-capacity array of cells plus its logical length, in one allocation: the header
+/// fields, then the cells. `Buffer` is the unsized `BufferOf<[AtomicU64]>`; a `&Buffer` covers
+/// the whole allocation, so cell `i` is at a constant offset from the buffer's address and the
+/// element fast path loads no separate cell pointer (`docs/design/atomvec.md`, "The cost of the
+/// fast path"). The vector's atomics hold thin pointers to the allocation ([`Buffer::from_raw`]
+/// rebuilds the reference from one).
 ///
 /// Ownership: allocated by a resizer, published by its `next` CAS on the predecessor, made
 /// current by the thread whose `current` CAS wins, retired by that same thread, freed only at a
 /// quiescent point (`AtomicVec::reclaim`, `reclaim_quiescent`, drop).
-pub(crate) struct Buffer {
-    /// Encoded length. Written by `grow_to` in place (CAS, below `cells.len()`), frozen by the
+#[repr(C)]
+pub(crate) struct BufferOf<C: ?Sized> {
+    /// Encoded length. Written by `grow_to` in place (CAS, below the capacity), frozen by the
     /// migration that replaces this buffer, set from `PENDING` by the migration that fills it.
     pub(crate) len: AtomicU64,
-    /// The buffer this one migrates into; null while no resize runs. Written once (CAS from
-    /// null) by the resizer that wins; read by every helper.
-    pub(crate) next: AtomicPtr<Buffer>,
+    /// The buffer this one migrates into (a thin pointer, see [`Buffer::from_raw`]); null while
+    /// no resize runs. Written once (CAS from null) by the resizer that wins; read by every
+    /// helper.
+    pub(crate) next: AtomicPtr<u8>,
     /// How `len` is derived from the predecessor's frozen length. Immutable.
     pub(crate) plan: Plan,
     /// 1 for the first buffer, the predecessor's plus 1 for a migration's: the buffer id of the
     /// TLA+ spec (one resizer allocates ids in chain order), used by the trace records of
     /// `--cfg gearset_trace`. Immutable.
     pub(crate) generation: u64,
-    /// Link in the owner's retired stack. Written by the retiring thread before its push CAS.
-    pub(crate) retired_next: AtomicPtr<Buffer>,
-    /// The cells; `cells.len()` is the capacity. Cells below the predecessor's capacity start
-    /// `PENDING`, the others start at 0.
-    pub(crate) cells: Box<[AtomicU64]>,
+    /// Link in the owner's retired stack (thin). Written by the retiring thread before its
+    /// push CAS.
+    pub(crate) retired_next: AtomicPtr<u8>,
+    /// The number of cells. Immutable; read only to rebuild a `&Buffer` from a thin pointer.
+    capacity: usize,
+    /// The cells. Cells below the predecessor's capacity start `PENDING`, the others at 0.
+    pub(crate) cells: C,
 }
 
+/// A buffer: the header and its cells.
+pub(crate) type Buffer = BufferOf<[AtomicU64]>;
+
+/// The header alone, for the allocation's layout (same `repr(C)` prefix as [`Buffer`]).
+type Header = BufferOf<[AtomicU64; 0]>;
+
 impl Buffer {
-    /// Allocates a buffer of `capacity` cells, the first `pending` of them `PENDING`.
-    /// Returns `None` if the allocator refuses.
+    /// The allocation of a buffer of `capacity` cells, or `None` if it overflows `isize`.
+    pub(crate) fn layout(capacity: usize) -> Option<Layout> {
+        let cells = Layout::array::<AtomicU64>(capacity).ok()?;
+        let (layout, _) = Layout::new::<Header>().extend(cells).ok()?;
+        Some(layout.pad_to_align())
+    }
+
+    /// Allocates a buffer of `capacity` cells, the first `pending` of them `PENDING`, and
+    /// returns the thin pointer that owns it (free it with [`Buffer::free`]). `None` if the
+    /// size overflows or the allocator refuses.
     pub(crate) fn try_new(
         capacity: usize,
         pending: usize,
         len: u64,
         plan: Plan,
         generation: u64,
-    ) -> Option<Self> {
-        let mut cells = Vec::new();
-        cells.try_reserve_exact(capacity).ok()?;
-        cells.extend((0..capacity).map(|i| AtomicU64::new(if i < pending { PENDING } else { 0 })));
-        Some(Self {
-            len: AtomicU64::new(len),
-            next: AtomicPtr::new(core::ptr::null_mut()),
-            plan,
-            generation,
-            retired_next: AtomicPtr::new(core::ptr::null_mut()),
-            cells: cells.into_boxed_slice(),
-        })
+    ) -> Option<*mut u8> {
+        let layout = Self::layout(capacity)?;
+        // SAFETY: the layout has a non-zero size (the header).
+        let base = unsafe { std::alloc::alloc(layout) };
+        if base.is_null() {
+            return None;
+        }
+        let fat = ptr::slice_from_raw_parts_mut(base.cast::<AtomicU64>(), capacity) as *mut Buffer;
+        // SAFETY: `fat` spans the fresh allocation of `layout` (asserted below: the layout the
+        // compiler derives for a `Buffer` of `capacity` cells); each field and cell is written
+        // exactly once, before any reference to the buffer exists.
+        unsafe {
+            (&raw mut (*fat).len).write(AtomicU64::new(len));
+            (&raw mut (*fat).next).write(AtomicPtr::new(ptr::null_mut()));
+            (&raw mut (*fat).plan).write(plan);
+            (&raw mut (*fat).generation).write(generation);
+            (&raw mut (*fat).retired_next).write(AtomicPtr::new(ptr::null_mut()));
+            (&raw mut (*fat).capacity).write(capacity);
+            let cells = (&raw mut (*fat).cells).cast::<AtomicU64>();
+            for i in 0..capacity {
+                let value = if i < pending { PENDING } else { 0 };
+                cells.add(i).write(AtomicU64::new(value));
+            }
+            debug_assert_eq!(Layout::for_value(&*fat), layout);
+        }
+        Some(base)
+    }
+
+    /// The buffer that the thin pointer `raw` (from [`Buffer::try_new`], or loaded from an
+    /// atomic that stores one) owns.
+    ///
+    /// # Safety
+    ///
+    /// `raw` came from [`Buffer::try_new`] and is not freed for `'a`.
+    pub(crate) unsafe fn from_raw<'a>(raw: *mut u8) -> &'a Buffer {
+        // SAFETY: delegated to the caller (a live buffer); the header is read through a pointer
+        // with no cells, then the reference is rebuilt with the capacity it holds, keeping the
+        // provenance of the whole allocation.
+        unsafe {
+            let header = ptr::slice_from_raw_parts_mut(raw.cast::<AtomicU64>(), 0) as *mut Buffer;
+            let capacity = (*header).capacity;
+            &*(ptr::slice_from_raw_parts_mut(raw.cast::<AtomicU64>(), capacity) as *mut Buffer)
+        }
+    }
+
+    /// Frees the buffer `raw` owns and returns its `retired_next` and `next` links.
+    ///
+    /// # Safety
+    ///
+    /// `raw` came from [`Buffer::try_new`], is freed exactly once, and no reference to it is
+    /// used afterwards.
+    pub(crate) unsafe fn free(raw: *mut u8) -> (*mut u8, *mut u8) {
+        // SAFETY: delegated to the caller; `try_new` allocated exactly `Layout::for_value` of
+        // this `Buffer` with the global allocator, as `Box` frees it.
+        let buffer = unsafe {
+            let capacity = Buffer::from_raw(raw).capacity;
+            Box::from_raw(
+                ptr::slice_from_raw_parts_mut(raw.cast::<AtomicU64>(), capacity) as *mut Buffer,
+            )
+        };
+        // Relaxed: the caller excludes every other access (a quiescent point or `&mut`).
+        (buffer.retired_next.load(Relaxed), buffer.next.load(Relaxed))
     }
 
     /// The capacity (number of cells).
@@ -124,9 +199,9 @@ pub(crate) unsafe fn advance(old: &Buffer) -> &Buffer {
     // the new buffer's initial cells are visible. [TLA: FetchOrFreezeLen]
     let next = old.next.load(Acquire);
     debug_assert!(!next.is_null(), "advance on a buffer with no migration");
-    // SAFETY: non-null by the caller's contract; freed only at a quiescent point, and the
-    // caller is inside an `AtomicVec` method.
-    let next = unsafe { &*next };
+    // SAFETY: non-null by the caller's contract and from `Buffer::try_new`; freed only at a
+    // quiescent point, and the caller is inside an `AtomicVec` method.
+    let next = unsafe { Buffer::from_raw(next) };
     // AcqRel: the Release half orders this freeze after our read of `next` (a thread that
     // sees the frozen length also sees `next`); the Acquire half reads the final length
     // written by in-place `grow_to` CASes. Pairs with those CASes and with the Acquire loads

@@ -32,10 +32,11 @@ const MIN_CAPACITY: usize = if gearset_sync::MODEL_CHECKED { 1 } else { 4 };
 pub struct AtomicVec {
     /// The buffer element operations start from. Written only by the thread whose CAS
     /// completes a migration; read (Acquire) by every operation.
-    current: AtomicPtr<Buffer>,
+    /// A thin pointer (`Buffer::from_raw`).
+    current: AtomicPtr<u8>,
     /// Head of the stack of retired buffers (Treiber push only; popped wholesale at a
-    /// quiescent point). Written by the thread that retires a buffer.
-    retired: AtomicPtr<Buffer>,
+    /// quiescent point). Written by the thread that retires a buffer. Thin pointers.
+    retired: AtomicPtr<u8>,
     /// Total capacity (cells) of the retired buffers: the garbage bound is checked against it.
     /// Statistics only, so `Relaxed`.
     retired_cells: AtomicUsize,
@@ -44,7 +45,7 @@ pub struct AtomicVec {
 // `Send` and `Sync` are automatic: every field is an atomic, and the buffers behind the
 // pointers hold only atomics (`Buffer` is itself `Send + Sync`).
 const _: () = {
-    const fn assert_send_sync<T: Send + Sync>() {}
+    const fn assert_send_sync<T: ?Sized + Send + Sync>() {}
     assert_send_sync::<AtomicVec>();
     assert_send_sync::<Buffer>();
 };
@@ -90,7 +91,7 @@ impl AtomicVec {
     pub fn try_with_len(len: usize) -> Result<Self, ResizeError> {
         let buffer = alloc(len, 0, len as u64, Plan::Initial, 1)?;
         Ok(Self {
-            current: AtomicPtr::new(Box::into_raw(Box::new(buffer))),
+            current: AtomicPtr::new(buffer),
             retired: AtomicPtr::new(ptr::null_mut()),
             retired_cells: AtomicUsize::new(0),
         })
@@ -149,7 +150,9 @@ impl AtomicVec {
     pub fn get(&self, index: usize) -> Result<u64, IndexError> {
         // Fast path: no migration in sight (the common case); otherwise `access_slow`, from
         // the first load again (both loads here are discarded).
-        let buf = self.load_current();
+        let raw = self.load_current_raw();
+        // SAFETY: as in `load_current`.
+        let buf = unsafe { Buffer::from_raw(raw) };
         // Acquire: pairs with the CASes that set or raise `len`.
         let len = buf.len.load(Acquire);
         if len & FROZEN == 0 && (index as u64) < len {
@@ -164,7 +167,7 @@ impl AtomicVec {
                 return Ok(value);
             }
         }
-        self.access_slow(buf, At::Len, index, |_, value| Step::Done(value))
+        self.access_slow(raw, At::Len, index, |_, value| Step::Done(value))
     }
 
     /// Stores `value` in cell `index` (Release).
@@ -374,21 +377,31 @@ impl AtomicVec {
             );
         }
         while !head.is_null() {
-            // SAFETY: retired buffers came from `Box::into_raw`, sit on the stack exactly once,
-            // and by the caller's promise no thread can still reach them.
-            let buffer = unsafe { Box::from_raw(head) };
-            head = buffer.retired_next.load(Relaxed);
-            self.retired_cells.fetch_sub(buffer.capacity(), Relaxed);
+            // SAFETY: retired buffers came from `Buffer::try_new`, sit on the stack exactly
+            // once, and by the caller's promise no thread can still reach them.
+            let capacity = unsafe { Buffer::from_raw(head) }.capacity();
+            // SAFETY: as above; `head` is freed once and not used again.
+            let (retired_next, _) = unsafe { Buffer::free(head) };
+            head = retired_next;
+            self.retired_cells.fetch_sub(capacity, Relaxed);
         }
     }
 
     /// The current buffer.
     fn load_current(&self) -> &Buffer {
+        // SAFETY: we are inside a method, so no quiescent point frees it while we borrow it.
+        unsafe { Buffer::from_raw(self.load_current_raw()) }
+    }
+
+    /// The current buffer as the thin pointer `current` holds (what the fast paths hand to
+    /// `access_slow`, so that they never need the buffer's capacity themselves).
+    #[inline(always)]
+    fn load_current_raw(&self) -> *mut u8 {
         // Acquire: pairs with the AcqRel CAS in `finish_migration` that installed it, so its
         // cells (all copied) and its length are visible.
-        let p = self.current.load(Acquire);
-        // SAFETY: `current` is never null and is freed only by drop or at a quiescent point.
-        unsafe { &*p }
+        // Never null; it comes from `Buffer::try_new` and is freed only by drop or at a
+        // quiescent point.
+        self.current.load(Acquire)
     }
 
     /// Resize driver: in place when the capacity allows, otherwise by migration.
@@ -469,7 +482,6 @@ impl AtomicVec {
             self.check_garbage(cap, new_cap)?;
             let generation = buf.generation + 1;
             let next = alloc(new_cap, cap, PENDING, plan, generation)?;
-            let next = Box::into_raw(Box::new(next));
             // AcqRel: Release publishes the new buffer's initial cells to every helper's
             // Acquire load of `next` (in `advance`). [TLA: StartResize]
             match buf
@@ -488,7 +500,7 @@ impl AtomicVec {
                     );
                 }
                 // SAFETY: `next` was never published; we own it.
-                Err(_other) => drop(unsafe { Box::from_raw(next) }),
+                Err(_other) => drop(unsafe { Buffer::free(next) }),
             }
             buf = self.finish_migration(buf);
         }
@@ -520,14 +532,17 @@ impl AtomicVec {
             unsafe { copy_cell(old, next, i) };
         }
         // The raw pointers come from the atomics, not from the references, so they keep the
-        // provenance of `Box::into_raw` that `reclaim` needs to free them.
+        // provenance of the allocation that `reclaim` needs to free them.
         // Relaxed: `advance` already read `next` with Acquire; this re-reads the same pointer.
         let next_ptr = old.next.load(Relaxed);
         // AcqRel: Release publishes the completed buffer to `load_current`'s Acquire; Acquire
         // on failure pairs with the winner. [TLA: CasSwingCurrent]
-        let swung =
-            self.current
-                .compare_exchange(ptr::from_ref(old).cast_mut(), next_ptr, AcqRel, Acquire);
+        let swung = self.current.compare_exchange(
+            ptr::from_ref(old).cast::<u8>().cast_mut(),
+            next_ptr,
+            AcqRel,
+            Acquire,
+        );
         if let Ok(old_ptr) = swung {
             gearset_sync::trace_action!(
                 "CasSwingCurrent",
@@ -541,9 +556,9 @@ impl AtomicVec {
     }
 
     /// Pushes `old` on the retired stack (exactly once: only the `current` CAS winner calls it).
-    fn retire(&self, old: *mut Buffer) {
+    fn retire(&self, old: *mut u8) {
         // SAFETY: `old` is retired, not freed; we are inside a method.
-        let buffer = unsafe { &*old };
+        let buffer = unsafe { Buffer::from_raw(old) };
         self.retired_cells.fetch_add(buffer.capacity(), Relaxed);
         // Relaxed: the first guess; the CAS below validates it.
         let mut head = self.retired.load(Relaxed);
@@ -576,8 +591,8 @@ impl Drop for AtomicVec {
         while !p.is_null() {
             // SAFETY: `current` and any unfinished `next` chain (a resizer that panicked
             // mid-migration) are owned by the vector and unreachable from the retired stack.
-            let buffer = unsafe { Box::from_raw(p) };
-            p = buffer.next.load(Relaxed);
+            let (_, next) = unsafe { Buffer::free(p) };
+            p = next;
         }
     }
 }
@@ -623,15 +638,16 @@ fn alloc(
     len: u64,
     plan: Plan,
     generation: u64,
-) -> Result<Buffer, ResizeError> {
+) -> Result<*mut u8, ResizeError> {
     check_capacity(capacity)?;
     Buffer::try_new(capacity, pending, len, plan, generation)
         .ok_or(ResizeError::AllocFailed { capacity })
 }
 
-/// `CapacityOverflow` beyond `isize::MAX` bytes (or `2^62` cells, the encodable length).
+/// `CapacityOverflow` beyond `isize::MAX` bytes (header included) or `2^62` cells (the
+/// encodable length).
 fn check_capacity(capacity: usize) -> Result<(), ResizeError> {
-    let too_big = core::alloc::Layout::array::<u64>(capacity).is_err() || capacity as u64 > MASK;
+    let too_big = Buffer::layout(capacity).is_none() || capacity as u64 > MASK;
     if too_big {
         return Err(ResizeError::CapacityOverflow {
             requested: capacity,

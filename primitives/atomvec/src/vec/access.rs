@@ -60,7 +60,9 @@ impl AtomicVec {
         index: usize,
         f: impl Fn(u64) -> Option<u64>,
     ) -> Result<Result<u64, u64>, IndexError> {
-        let buf = self.load_current();
+        let raw = self.load_current_raw();
+        // SAFETY: as in `load_current`.
+        let buf = unsafe { Buffer::from_raw(raw) };
         gearset_sync::trace_action!(
             "LoadCurrent",
             "pc[SELF] = \"start\" /\\ pc'[SELF] = \"len\" /\\ buf'[SELF] = {}",
@@ -68,12 +70,12 @@ impl AtomicVec {
         );
         if gearset_sync::mutant::on("atomvec_flag_check") {
             // The mutant's flag check lives in the slow path only.
-            return self.rmw_slow(buf, At::Len, index, f);
+            return self.rmw_slow(raw, At::Len, index, f);
         }
         // Acquire: pairs with the CASes that set or raise `len`. [TLA: LoadLen]
         let len = buf.len.load(Acquire);
         if len & FROZEN != 0 || index as u64 >= len {
-            return self.rmw_slow(buf, At::Len, index, f);
+            return self.rmw_slow(raw, At::Len, index, f);
         }
         #[cfg(gearset_trace)]
         trace_load_len(buf, index, len);
@@ -84,7 +86,7 @@ impl AtomicVec {
         // [TLA: LoadCell]
         let cur = cell.load(Acquire);
         if cur & (FROZEN | PENDING) != 0 {
-            return self.rmw_slow(buf, At::Cell, index, f);
+            return self.rmw_slow(raw, At::Cell, index, f);
         }
         #[cfg(gearset_trace)]
         trace_load_cell(buf, index, cur, "cas");
@@ -94,23 +96,23 @@ impl AtomicVec {
         match cas_cell(buf, index, cur, new) {
             Ok(prev) => Ok(Ok(prev)),
             Err(actual) if actual & (FROZEN | PENDING) != 0 => {
-                self.rmw_slow(buf, At::Len, index, f)
+                self.rmw_slow(raw, At::Len, index, f)
             }
-            Err(actual) => self.rmw_slow(buf, At::Op(actual), index, f),
+            Err(actual) => self.rmw_slow(raw, At::Op(actual), index, f),
         }
     }
 
-    /// The general read-modify-write loop, from step `at` in `buf`: follows and helps
+    /// The general read-modify-write loop, from step `at` in the buffer `raw`: follows and helps
     /// migrations, retries on contention.
     #[inline(never)]
     fn rmw_slow(
         &self,
-        buf: &Buffer,
+        raw: *mut u8,
         at: At,
         index: usize,
         f: impl Fn(u64) -> Option<u64>,
     ) -> Result<Result<u64, u64>, IndexError> {
-        self.access_slow(buf, at, index, |buf, mut cur| {
+        self.access_slow(raw, at, index, |buf, mut cur| {
             loop {
                 let Some(new) = f(cur) else {
                     return Step::Done(Err(cur));
@@ -124,17 +126,20 @@ impl AtomicVec {
         })
     }
 
-    /// Walks to cell `index` from step `at` in `buf` (following and helping migrations) and
+    /// Walks to cell `index` from step `at` in the buffer `raw` (following and helping migrations) and
     /// runs `op` on the buffer holding it with its live value. `op` returns `Step::Retry` when
     /// it finds the cell frozen. The general path of every element operation.
     #[inline(never)]
     pub(super) fn access_slow<'a, R>(
         &'a self,
-        mut buf: &'a Buffer,
+        raw: *mut u8,
         mut at: At,
         index: usize,
         mut op: impl FnMut(&'a Buffer, u64) -> Step<R>,
     ) -> Result<R, IndexError> {
+        // SAFETY: `raw` was loaded from `current` by the caller, inside this same method call:
+        // no quiescent point can free it.
+        let mut buf: &'a Buffer = unsafe { Buffer::from_raw(raw) };
         // The buffer `buf` was reached from by `advance`; `None` while `buf` came from
         // `current` (which has no `PENDING` cell: `CurrentComplete`).
         let mut prev: Option<&Buffer> = None;
