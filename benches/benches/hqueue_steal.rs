@@ -4,11 +4,13 @@
 //!   `Worker`, vs a `Mutex<VecDeque>`);
 //! - `hqueue/steal`: one thread fills a queue with 1,024 items, another empties it by
 //!   stealing: gearset's climbs (batch of half, at most 32), crossbeam's
-//!   `steal_batch_and_pop`, and a flat global crossbeam `Injector`;
+//!   `steal_batch_and_pop`, and a flat global queue (crossbeam `Injector`, `SegQueue`);
 //! - `hqueue/steal_contended`: an owner pushing and popping 8,192 items while a thief
 //!   steals from it at the same time (two threads);
 //! - `hqueue/priority`: 1,024 pushes with frames 0..16, then 1,024 pops, lowest first,
 //!   against `Mutex<BinaryHeap>`;
+//! - the physical floor, `floor/pingpong/cacheline` (two threads on one cache line), in the
+//!   same run; every threaded scenario here runs 2 threads (no oversubscription on 2 cores);
 //! - and, printed before the timings, a count that is exact on any machine: the share of
 //!   items taken across NUMA nodes when 16 simulated workers on a synthetic 2-socket tree
 //!   balance an uneven load, against flat random stealing (crossbeam deques, random victim).
@@ -28,7 +30,8 @@ use std::{
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use crossbeam_deque::{Injector as CbInjector, Steal, Worker as CbWorker};
-use gearset_benches::config;
+use crossbeam_queue::SegQueue;
+use gearset_benches::{bench_floor, config};
 use gearset_hqueue::{Config, Topology};
 
 const BATCH: usize = 1024;
@@ -152,6 +155,18 @@ fn steal(c: &mut Criterion) {
                     }
                     assert_eq!(n, BATCH);
                 },
+            )
+        })
+    });
+    let seg = Arc::new(SegQueue::new());
+    let s2 = Arc::clone(&seg);
+    g.bench_function("flat_segqueue", |b| {
+        b.iter_custom(|iters| {
+            let s = Arc::clone(&s2);
+            timed_drain(
+                iters,
+                || (0..BATCH as u64).for_each(|i| seg.push(i)),
+                move || assert_eq!(std::iter::from_fn(|| s.pop()).count(), BATCH),
             )
         })
     });
@@ -374,6 +389,6 @@ fn locality_report(_c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = config();
-    targets = locality_report, local, steal, steal_contended, priority
+    targets = locality_report, bench_floor, local, steal, steal_contended, priority
 }
 criterion_main!(benches);
