@@ -298,7 +298,8 @@ fn injected_early_pass_is_rejected() {
         .lines()
         .find(|l| l.contains("each rejected"))
         .unwrap();
-    println!("conformance: StarBarrier injected discrepancy: {line}");
+    let summary = &line[line.find("mutant ").unwrap()..];
+    println!("conformance: StarBarrier injected discrepancy: {summary}");
 }
 
 // ---------------------------------------------------------------------------------------
