@@ -8,6 +8,8 @@
 //!   small to share, against sequential (goal ≤ 1.1×);
 //! - `sched/par_for_sum_2t`: sum of 0..2^22 in chunks of 4,096 (`par_for` vs rayon
 //!   `par_iter` vs two `std::thread::scope` threads vs sequential);
+//! - `sched/scope_spawn_10k_2t`: 10,000 empty `Scope::spawn`s in one scope (boxed jobs through
+//!   the root queue: the cost of a spawn that is always shared), against `rayon::scope`;
 //! - `sched/nqueens10_2t`: all 724 solutions of 10 queens, one `join` per split of the
 //!   candidate columns;
 //! - and, printed before the timings, the CPU time an idle pool burns in 1 s after 1 s of no
@@ -151,6 +153,42 @@ fn par_for_sum(c: &mut Criterion) {
     g.finish();
 }
 
+const SPAWNS: usize = 10_000;
+
+fn scope_spawn(c: &mut Criterion) {
+    let (pool, rayon) = (Pool::new(2), rayon_pool(2));
+    let mut g = c.benchmark_group("sched/scope_spawn_10k_2t");
+    g.bench_function("gearset", |b| {
+        b.iter(|| {
+            let ran = AtomicU64::new(0);
+            pool.scope(|s, _| {
+                for _ in 0..SPAWNS {
+                    let ran = &ran;
+                    s.spawn(move |_| {
+                        ran.fetch_add(1, Relaxed);
+                    });
+                }
+            });
+            assert_eq!(ran.into_inner(), SPAWNS as u64);
+        })
+    });
+    g.bench_function("rayon", |b| {
+        b.iter(|| {
+            let ran = AtomicU64::new(0);
+            rayon.scope(|s| {
+                for _ in 0..SPAWNS {
+                    let ran = &ran;
+                    s.spawn(move |_| {
+                        ran.fetch_add(1, Relaxed);
+                    });
+                }
+            });
+            assert_eq!(ran.into_inner(), SPAWNS as u64);
+        })
+    });
+    g.finish();
+}
+
 const QUEENS: usize = 10;
 
 fn safe(placed: &[usize], col: usize) -> bool {
@@ -277,7 +315,7 @@ fn cpu_ticks() -> Option<u64> {
 fn idle_cpu(name: &str, run_once: impl FnOnce()) {
     run_once();
     thread::sleep(Duration::from_secs(1));
-    let (Some(before), _) = (cpu_ticks(), ()) else {
+    let Some(before) = cpu_ticks() else {
         println!("sched/idle_cpu_2t {name}: /proc/self/stat unavailable");
         return;
     };
@@ -290,6 +328,11 @@ fn idle_cpu(name: &str, run_once: impl FnOnce()) {
 }
 
 fn idle(_: &mut Criterion) {
+    // `cargo test --benches` (CI's test stage) runs each bench once without `--bench`: skip
+    // the 4 s of sleeping there.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
     let pool = Pool::new(2);
     idle_cpu("gearset", || {
         assert_eq!(pool.install(|cx| fib_gearset(cx, 20)), 6765)
@@ -303,6 +346,6 @@ fn idle(_: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = config();
-    targets = idle, fib, spawn_overhead, tiny, par_for_sum, nqueens
+    targets = idle, fib, spawn_overhead, tiny, par_for_sum, scope_spawn, nqueens
 }
 criterion_main!(benches);
