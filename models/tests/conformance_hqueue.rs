@@ -203,17 +203,7 @@ fn copy_steal_mutant_is_rejected_at_its_claim() {
 
 /// The item ids in `var[key]` (a set of integers).
 fn ids(state: &SpecState, var: &str, key: &str) -> Vec<i64> {
-    match state.at(var, key) {
-        Value::Set(s) => s
-            .iter()
-            .map(|v| match v {
-                Value::Int(i) => *i,
-                other => panic!("not an item: {other:?}"),
-            })
-            .collect(),
-        Value::IntSet(_) => Vec::new(),
-        other => panic!("`{var}[{key}]` is not a set: {other:?}"),
-    }
+    set_of(state.at(var, key))
 }
 
 fn frames(items: &[i64]) -> Vec<u64> {
@@ -349,6 +339,7 @@ fn pushed_item(step: &SpecStep) -> i64 {
         .expect("a push adds an item")
 }
 
+/// The integers of a set value (an empty set may come as an empty interval).
 fn set_of(v: &Value) -> Vec<i64> {
     match v {
         Value::Set(s) => s
@@ -358,7 +349,8 @@ fn set_of(v: &Value) -> Vec<i64> {
                 other => panic!("not an item: {other:?}"),
             })
             .collect(),
-        _ => Vec::new(),
+        Value::IntSet(_) => Vec::new(),
+        other => panic!("not a set of items: {other:?}"),
     }
 }
 
@@ -387,7 +379,7 @@ fn set_keys(v: &Value) -> Vec<String> {
     match v {
         Value::Set(s) => s
             .iter()
-            .map(|x| tla_checker::checker::format_value(x))
+            .map(tla_checker::checker::format_value)
             .collect(),
         _ => Vec::new(),
     }
