@@ -164,7 +164,7 @@ PassPhase(p) ==
                             f \in Procs, j \in mail[p][f][Par(step[p])]}
     /\ mail' = [mail EXCEPT ![p] = [f \in Procs |-> [@[f] EXCEPT ![Par(step[p])] = {}]]]
     /\ step' = [step EXCEPT ![p] = @ + 1]
-    /\ pc' = [pc EXCEPT ![p] = IF step[p] + 1 = K THEN "done" ELSE "work"]
+    /\ pc' = [pc EXCEPT ![p] = (IF step[p] + 1 = K THEN "done" ELSE "work")]
     /\ UNCHANGED <<epoch, seen, broken, inCS, sent, serialLog, gone>>
 
 \* Shared::poll returns Some(Err(Broken)): `broken` is set and a peer still has not arrived
