@@ -2,10 +2,10 @@
 //!
 //! - `hqueue/local`: the owner's push + pop of one item (gearset `Worker` vs crossbeam LIFO
 //!   `Worker`, vs a `Mutex<VecDeque>`);
-//! - `hqueue/steal`: one thread fills a queue with 1,024 items, another empties it by
+//! - `hqueue/steal_2t`: one thread fills a queue with 1,024 items, another empties it by
 //!   stealing: gearset's climbs (batch of half, at most 32), crossbeam's
 //!   `steal_batch_and_pop`, and a flat global queue (crossbeam `Injector`, `SegQueue`);
-//! - `hqueue/steal_contended`: an owner pushing and popping 8,192 items while a thief
+//! - `hqueue/steal_contended_2t`: an owner pushing and popping 8,192 items while a thief
 //!   steals from it at the same time (two threads);
 //! - `hqueue/priority`: 1,024 pushes with frames 0..16, then 1,024 pops, lowest first,
 //!   against `Mutex<BinaryHeap>`;
@@ -84,7 +84,7 @@ fn timed_drain(iters: u64, fill: impl Fn(), drain: impl Fn() + Send + Sync + 'st
 }
 
 fn steal(c: &mut Criterion) {
-    let mut g = c.benchmark_group("hqueue/steal");
+    let mut g = c.benchmark_group("hqueue/steal_2t");
     g.bench_function("gearset", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
@@ -176,7 +176,7 @@ fn steal(c: &mut Criterion) {
 const CONTENDED: u64 = 8192;
 
 fn steal_contended(c: &mut Criterion) {
-    let mut g = c.benchmark_group("hqueue/steal_contended");
+    let mut g = c.benchmark_group("hqueue/steal_contended_2t");
     g.bench_function("gearset", |b| {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
