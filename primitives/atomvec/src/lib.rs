@@ -9,10 +9,9 @@
 //!
 //! [`SegmentedAtomicVec`] is the never-move alternative: cells in power-of-two buckets that are
 //! never copied, full 64-bit values, one hardware `fetch_add` per add, a stable `&AtomicU64`
-//! per cell, and growth without reclamation; shrinking it takes `&mut self`. `AtomicVec` is the
-//! default (the benchmark shows no consistent speed difference, see the README); pick
-//! `SegmentedAtomicVec` for full 64-bit values or stable cell references when you never shrink
-//! concurrently.
+//! per cell, and growth without reclamation; shrinking it takes `&mut self`. It is the default
+//! when you never shrink concurrently: the benchmark finds it as fast or faster (see
+//! "Trade-offs" and the README's measurements).
 //!
 //! **Progress.** `get` is a load of `current`, of the length and of the cell when no migration
 //! runs; a write is a CAS loop on the cell (lock-free). Resizes are lock-free: every thread that
@@ -63,10 +62,10 @@
 //!   survives in them and reappears after a later grow), and so does growing past capacity.
 //! - **Which type.** The freeze-and-copy [`AtomicVec`] keeps one contiguous buffer and can
 //!   shrink under `&self`; the never-move [`SegmentedAtomicVec`] has no CAS loop and no 62-bit
-//!   limit but only grows under `&self`. The benchmark shows no consistent speed difference
-//!   between them (README, "Performance"), so `AtomicVec` is the default. A shrink of an `AtomicVec` takes
-//!   effect when a helper fixes its new length (`CasSetLen`), before `current` swings: from then on
-//!   a cut index returns [`IndexError`].
+//!   limit but only grows under `&self`. The benchmark finds the segmented layout as fast or
+//!   faster (README, "Performance"): it is the default when nothing shrinks concurrently. A
+//!   shrink of an `AtomicVec` takes effect when a helper fixes its new length (`CasSetLen`),
+//!   before `current` swings: from then on a cut index returns [`IndexError`].
 //! - **Reclamation.** A thread may still read a buffer after `current` moved past it, so
 //!   retired buffers are freed only at a quiescent point: [`AtomicVec::reclaim`] (`&mut self`),
 //!   the unsafe [`AtomicVec::reclaim_quiescent`] (a scheduler between frames) or drop. Memory
