@@ -171,51 +171,37 @@ impl Cells for ArcSwapVec {
     }
 }
 
-struct Boxcar(boxcar::Vec<AtomicU64>);
+/// A grow-only competitor holding `AtomicU64`s: `$inner::new()`, `push(&self)`, `Index`, and
+/// `$count` for its length. Its resize step pushes one cell (up to `GROW_CAP`).
+macro_rules! grow_only_cells {
+    ($name:ident, $inner:ty, $count:ident) => {
+        struct $name($inner);
 
-impl Cells for Boxcar {
-    fn make(len: usize) -> Self {
-        let v = boxcar::Vec::new();
-        for _ in 0..len {
-            v.push(AtomicU64::new(0));
+        impl Cells for $name {
+            fn make(len: usize) -> Self {
+                let v = <$inner>::new();
+                for _ in 0..len {
+                    v.push(AtomicU64::new(0));
+                }
+                Self(v)
+            }
+            fn get(&self, i: usize) -> u64 {
+                self.0[i].load(Relaxed)
+            }
+            fn add(&self, i: usize, d: u64) {
+                self.0[i].fetch_add(d, Relaxed);
+            }
+            fn resize(&self, _: usize) {
+                if self.0.$count() < GROW_CAP {
+                    self.0.push(AtomicU64::new(0));
+                }
+            }
         }
-        Self(v)
-    }
-    fn get(&self, i: usize) -> u64 {
-        self.0[i].load(Relaxed)
-    }
-    fn add(&self, i: usize, d: u64) {
-        self.0[i].fetch_add(d, Relaxed);
-    }
-    fn resize(&self, _: usize) {
-        if self.0.count() < GROW_CAP {
-            self.0.push(AtomicU64::new(0));
-        }
-    }
+    };
 }
 
-struct AppendOnly(append_only_vec::AppendOnlyVec<AtomicU64>);
-
-impl Cells for AppendOnly {
-    fn make(len: usize) -> Self {
-        let v = append_only_vec::AppendOnlyVec::new();
-        for _ in 0..len {
-            v.push(AtomicU64::new(0));
-        }
-        Self(v)
-    }
-    fn get(&self, i: usize) -> u64 {
-        self.0[i].load(Relaxed)
-    }
-    fn add(&self, i: usize, d: u64) {
-        self.0[i].fetch_add(d, Relaxed);
-    }
-    fn resize(&self, _: usize) {
-        if self.0.len() < GROW_CAP {
-            self.0.push(AtomicU64::new(0));
-        }
-    }
-}
+grow_only_cells!(Boxcar, boxcar::Vec<AtomicU64>, count);
+grow_only_cells!(AppendOnly, append_only_vec::AppendOnlyVec<AtomicU64>, len);
 
 /// Two adders (each on its own 8 cells), optionally with a resizer, for `frames` frames.
 /// Returns the wall time and the sum of cells `0..16` at the end.
