@@ -283,6 +283,15 @@ pub(crate) unsafe fn copy_cell(old: &Buffer, next: &Buffer, i: usize) {
     );
 }
 
+/// The length a live length word encodes, or 0 for a frozen one, without a branch (a frozen
+/// word has bit 63 set: its arithmetic shift is all ones). The fast paths compare an index with
+/// it once instead of testing the state bit and the bound separately. Not for `PENDING` words,
+/// which never occur in a buffer reached through `current` (`CurrentComplete`).
+#[inline(always)]
+pub(crate) fn live_len(word: u64) -> u64 {
+    word & !(((word as i64) >> 63) as u64)
+}
+
 /// The bit a migration sets to freeze an old length or cell: [`FROZEN`], except under the
 /// loom/conformance mutants `atomvec_naive_copy` (the anchor's copy-then-swap: copy the value,
 /// freeze nothing) and `atomvec_flag_check` (no freezing either; writers check a "resizing"
@@ -306,4 +315,18 @@ pub(crate) fn spec_word(raw: u64) -> String {
         "live"
     };
     format!("[st |-> \"{state}\", v |-> {}]", raw & MASK)
+}
+
+#[cfg(all(test, not(any(gearset_loom, gearset_shuttle))))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn live_len_is_zero_for_a_frozen_word() {
+        assert_eq!(live_len(5), 5);
+        assert_eq!(live_len(MASK), MASK);
+        assert_eq!(live_len(0), 0);
+        assert_eq!(live_len(FROZEN | 5), 0);
+        assert_eq!(live_len(FROZEN | MASK), 0);
+    }
 }

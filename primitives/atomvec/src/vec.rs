@@ -8,7 +8,7 @@ use gearset_sync::atomic::{
 };
 
 use crate::{
-    buffer::{Buffer, FROZEN, MASK, PENDING, Plan, advance, copy_cell},
+    buffer::{Buffer, FROZEN, MASK, PENDING, Plan, advance, copy_cell, live_len},
     error::{IndexError, ResizeError},
 };
 
@@ -155,7 +155,8 @@ impl AtomicVec {
         let buf = unsafe { Buffer::from_raw(raw) };
         // Acquire: pairs with the CASes that set or raise `len`.
         let len = buf.len.load(Acquire);
-        if len & FROZEN == 0 && (index as u64) < len {
+        // Live and in bounds, in one comparison (`live_len`).
+        if (index as u64) < live_len(len) {
             debug_assert!(index < buf.capacity(), "LenCovered: len <= capacity");
             // SAFETY: `index < len <= capacity`: a live length never exceeds its buffer's
             // capacity (TLA+ `LenCovered`: set from `plan` within the capacity the migration

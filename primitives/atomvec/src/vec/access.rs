@@ -22,7 +22,7 @@ use super::{AtomicVec, Step};
 use crate::buffer::{MASK, spec_word};
 use crate::{
     IndexError,
-    buffer::{Buffer, FROZEN, PENDING, advance, copy_cell},
+    buffer::{Buffer, FROZEN, PENDING, advance, copy_cell, live_len},
 };
 use gearset_sync::atomic::Ordering::{AcqRel, Acquire};
 
@@ -74,7 +74,8 @@ impl AtomicVec {
         }
         // Acquire: pairs with the CASes that set or raise `len`. [TLA: LoadLen]
         let len = buf.len.load(Acquire);
-        if len & FROZEN != 0 || index as u64 >= len {
+        // Frozen or out of bounds, in one comparison (`live_len`).
+        if index as u64 >= live_len(len) {
             return self.rmw_slow(raw, At::Len, index, f);
         }
         #[cfg(gearset_trace)]
