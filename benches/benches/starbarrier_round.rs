@@ -6,6 +6,8 @@
 //! Implementations (function ids):
 //! - `gearset`: `gearset_starbarrier::Member::wait` with `BusySpin` (per-participant epochs);
 //! - `gearset-yielding`: the same barrier with the `Yielding` strategy;
+//! - `gearset-shortspin`: the same barrier with hurdles' wait policy (`ShortSpinThenYield`
+//!   below), so that our barrier and hurdles differ in the arrival algorithm only;
 //! - `sense-reversing`: a plain centralized sense-reversing spin barrier (Mellor-Crummey &
 //!   Scott 1991, §3.1), written here as the textbook baseline;
 //! - `dissemination` / `dissemination-yielding`: a dissemination barrier (Hensgen, Finkel &
@@ -38,7 +40,10 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use crossbeam_utils::{Backoff, CachePadded};
 use gearset_benches::{bench_floor, config};
 use gearset_starbarrier::{Member, barrier};
-use gearset_sync::wait::{BusySpin, WaitStrategy, Yielding};
+use gearset_sync::{
+    time::Instant as SyncInstant,
+    wait::{BusySpin, TimedOut, WaitStrategy, Yielding},
+};
 
 /// Runs `iters` episodes on `parties.len()` threads (the caller is party 0) and returns how
 /// long party 0 took for them, after one untimed episode that lines everybody up.
@@ -64,6 +69,42 @@ fn episodes<P: Send + 'static>(mut parties: Vec<P>, iters: u64, pass: fn(&mut P)
         other.join().expect("a barrier thread panicked");
     }
     took
+}
+
+/// hurdles' wait policy (`parking_lot_core::SpinWait`): 2, 4 and 8 pauses between checks,
+/// then yield; unlike `SpinWait` it keeps yielding instead of falling back to a bare spin
+/// after ten steps. `Yielding` (crossbeam's `Backoff::snooze`) spins 1, 2, ..., 64 pauses
+/// between checks before it yields, so it may notice an arrival up to 64 pauses late. The
+/// deadline is ignored: the bench sets no timeout.
+#[derive(Debug, Default)]
+struct ShortSpinThenYield;
+
+impl WaitStrategy for ShortSpinThenYield {
+    const CAN_SLEEP: bool = false;
+
+    fn wait_until<T>(
+        &self,
+        mut ready: impl FnMut() -> Option<T>,
+        _deadline: Option<SyncInstant>,
+    ) -> Result<T, TimedOut> {
+        for step in 0u32.. {
+            if let Some(value) = ready() {
+                return Ok(value);
+            }
+            if step < 3 {
+                (0..2u32 << step).for_each(|_| hint::spin_loop());
+            } else {
+                thread::yield_now();
+            }
+        }
+        unreachable!("a u32 step counter ran out")
+    }
+
+    fn notify_all(&self) {}
+
+    fn timeout(&self) -> Option<gearset_sync::time::Duration> {
+        None
+    }
 }
 
 fn gearset<W: WaitStrategy + 'static>(n: usize, wait: W) -> Vec<Member<W>> {
@@ -240,6 +281,10 @@ fn bench_round(c: &mut Criterion) {
         sane(gearset(n, Yielding::new()), gearset_pass);
         group.bench_with_input(id("gearset-yielding"), &n, |b, &n| {
             b.iter_custom(|iters| episodes(gearset(n, Yielding::new()), iters, gearset_pass))
+        });
+        sane(gearset(n, ShortSpinThenYield), gearset_pass);
+        group.bench_with_input(id("gearset-shortspin"), &n, |b, &n| {
+            b.iter_custom(|iters| episodes(gearset(n, ShortSpinThenYield), iters, gearset_pass))
         });
         sane(dissemination(n, true), dissemination_pass);
         group.bench_with_input(id("dissemination-yielding"), &n, |b, &n| {
