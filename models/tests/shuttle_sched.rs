@@ -7,7 +7,9 @@
 //! shuttle runs atomics as `SeqCst` and does not track cells: these check the protocol (every
 //! job runs exactly once, joins and scopes wait for their jobs, panics reach the waiter,
 //! shutdown joins every worker, no lost wake-up as a deadlock), not orderings (loom_sched.rs).
-//! The dataflow mode of issue #8 is not built yet, so it has no model here.
+//! The dataflow test runs a diamond with a failing node through 3 workers: every frame comes
+//! back once, in order, with the failure as that frame's `NodeError` (no lost notification
+//! shows up as a deadlock).
 #![cfg(gearset_shuttle)]
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -116,5 +118,35 @@ fn detached_spawns_finish_before_shutdown() {
         }
         drop(pool);
         assert_eq!(ran.load(SeqCst), 4);
+    });
+}
+
+/// A diamond (two message nodes, one failing on frame 2, into a gather) on 3 workers, with a
+/// window of 2 so that frames overlap: the sink's results equal the sequential ones.
+#[test]
+fn dataflow_diamond_on_3_workers() {
+    both(|| {
+        let pool = Pool::new(3);
+        let mut graph = pool.dataflow::<u64>();
+        let source = graph.source();
+        let left = graph.node(source, |x| x + 1).unwrap();
+        let right = graph
+            .try_node(source, |x| {
+                if *x == 2 {
+                    Err("two".into())
+                } else {
+                    Ok(x * 10)
+                }
+            })
+            .unwrap();
+        let sink = graph.gather(&[left, right], |xs| xs[0] + xs[1]).unwrap();
+        let mut flow = graph.build(sink, 2).unwrap();
+        let out = flow.run(0..4);
+        assert_eq!(out[0], Ok(1));
+        assert_eq!(out[1], Ok(12));
+        let error = out[2].as_ref().unwrap_err();
+        assert_eq!((error.node, error.frame), (right, 2));
+        assert_eq!(out[3], Ok(34));
+        assert_eq!(pool.stats().frames_in_flight, 0);
     });
 }

@@ -111,6 +111,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 mod bsp;
+pub mod dataflow;
 mod job;
 mod join;
 mod pool;
@@ -123,6 +124,7 @@ mod stats;
 mod worker;
 
 pub use bsp::Participant;
+pub use dataflow::{Flow, Full, Graph, GraphError, NodeError, NodeId};
 pub use pool::{BuildError, Builder, JoinHandle, Pool};
 pub use scope::Scope;
 pub use stats::{Stats, WorkerStats};

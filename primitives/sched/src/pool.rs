@@ -7,7 +7,7 @@ use std::{boxed::Box, panic, vec::Vec};
 use gearset_hqueue::{Config, LevelKind, Source, Topology};
 use gearset_sync::{
     Arc, Condvar, Mutex,
-    atomic::Ordering::Relaxed,
+    atomic::{AtomicU64, Ordering::Relaxed},
     thread::{self, JoinHandle as ThreadHandle},
 };
 
@@ -149,6 +149,8 @@ pub struct Pool {
     threads: Vec<ThreadHandle<()>>,
     /// Serializes `supersteps` runs: each needs every worker.
     bsp: Mutex<()>,
+    /// Dataflow frames sent and not yet received back, over all graphs (a statistic).
+    frames_in_flight: Arc<AtomicU64>,
 }
 
 impl Pool {
@@ -195,6 +197,7 @@ impl Pool {
             registry,
             threads,
             bsp: Mutex::new(()),
+            frames_in_flight: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -343,10 +346,30 @@ impl Pool {
     pub fn stats(&self) -> Stats {
         // Relaxed: a snapshot for display.
         let idle = self.registry.idle.load(Relaxed);
-        Stats::collect(
+        let mut stats = Stats::collect(
             &self.registry.workers,
             self.registry.counts_snapshot(),
             idle,
+        );
+        // Relaxed: a statistic, written with Relaxed RMWs by `Flow::{try_send, recv}`.
+        stats.frames_in_flight = self.frames_in_flight.load(Relaxed);
+        stats
+    }
+
+    /// Starts a dataflow graph whose nodes run as this pool's jobs: see the
+    /// [`dataflow`](crate::dataflow) module.
+    ///
+    /// ```
+    /// let pool = gearset_sched::Pool::new(2);
+    /// let mut graph = pool.dataflow::<u8>();
+    /// let next = graph.node(graph.source(), |x| x + 1)?;
+    /// assert_eq!(graph.build(next, 1)?.run([1]), [Ok(2)]);
+    /// # Ok::<(), gearset_sched::GraphError>(())
+    /// ```
+    pub fn dataflow<T: Clone + Send + Sync + 'static>(&self) -> crate::Graph<'_, T> {
+        crate::Graph::new(
+            Arc::clone(&self.registry),
+            Arc::clone(&self.frames_in_flight),
         )
     }
 

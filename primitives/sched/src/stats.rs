@@ -97,6 +97,8 @@ pub struct Stats {
     pub pending: u64,
     /// Workers searching for work or asleep.
     pub idle: usize,
+    /// Dataflow frames sent into a graph and not yet received back, over all graphs.
+    pub frames_in_flight: u64,
 }
 
 impl Stats {
@@ -110,6 +112,7 @@ impl Stats {
             queued: crate::registry::queued(counts),
             pending: crate::registry::pending(counts),
             idle,
+            frames_in_flight: 0,
         }
     }
 
