@@ -1,11 +1,12 @@
 //! A work-stealing scheduler built from the gearset primitives: fork-join with an
-//! allocation-free join, BSP supersteps, and idle workers that sleep.
+//! allocation-free join, BSP supersteps, dataflow frames, and idle workers that sleep.
 //!
 //! Progress and allocation: **blocking** (idle workers sleep on a `gearset_sync::EventCount`;
 //! the queue tree of `gearset-hqueue` uses short locks). A [`Context::join`] that finds no
 //! idle worker runs both closures inline with no allocation and no atomic read-modify-write;
 //! one that exposes its second closure keeps it on the stack. `spawn`, `Scope::spawn` and
-//! `install` allocate one box per job.
+//! `install` allocate one box per job. In dataflow mode each node job is one box, and each
+//! frame a node runs allocates the vector of its inputs.
 //!
 //! # Examples
 //!
@@ -59,6 +60,23 @@
 //! # Ok::<(), gearset_starbarrier::BarrierError>(())
 //! ```
 //!
+//! Dataflow mode: numbered frames through a graph of nodes run as pool jobs (see
+//! [`dataflow`]); an error in a node reaches the sink as that frame's [`NodeError`].
+//!
+//! ```
+//! let pool = gearset_sched::Pool::new(2);
+//! let mut graph = pool.dataflow::<u64>();
+//! let source = graph.source();
+//! let half = graph.try_node(source, |x| if x % 2 == 0 { Ok(x / 2) } else { Err("odd".into()) })?;
+//! let plus = graph.node(source, |x| x + 1)?;
+//! let both = graph.gather(&[half, plus], |xs| xs[0] * xs[1])?;
+//! let mut flow = graph.build(both, 4)?;
+//! let out = flow.run([2, 3, 4]);
+//! assert_eq!((&out[0], &out[2]), (&Ok(3), &Ok(10)));
+//! assert_eq!(out[1].as_ref().unwrap_err().node, half);
+//! # Ok::<(), gearset_sched::GraphError>(())
+//! ```
+//!
 //! A pool on a synthetic two-socket topology, confined to one socket's NUMA node:
 //!
 //! ```
@@ -85,7 +103,8 @@
 //! - **No thread-locals.** Jobs receive a [`Context`]; there is no global `join`. This keeps
 //!   `join` free of a TLS lookup and lets loom and shuttle (which run threads as coroutines
 //!   on one OS thread) check the scheduler.
-//! - The dataflow mode of issue #8 (frames over `gearset-disruptor` rings) is not built yet.
+//! - **Dataflow packets are cloned** out of the rings (`T: Clone`), and one packet type `T`
+//!   serves a whole graph; frames in flight are bounded by the flow's window.
 //!
 //! # How it works
 //!

@@ -379,17 +379,22 @@ impl Pool {
     }
 
     fn assert_outside(&self, what: &str) {
-        let me = thread::current().id();
-        let ids = self
-            .registry
-            .thread_ids
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
         assert!(
-            !ids.contains(&me),
+            !on_worker(&self.registry),
             "Pool::{what} called from one of the pool's own workers: use the job's Context"
         );
     }
+}
+
+/// `true` if the calling thread is one of the pool's workers (a blocking call there could
+/// wait for the very worker it blocks).
+pub(crate) fn on_worker(registry: &Registry) -> bool {
+    let me = thread::current().id();
+    registry
+        .thread_ids
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .contains(&me)
 }
 
 impl Drop for Pool {

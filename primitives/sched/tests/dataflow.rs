@@ -140,6 +140,23 @@ fn dropping_a_flow_or_the_pool_with_frames_in_flight_hangs_nowhere() {
 }
 
 #[test]
+fn a_flow_that_would_block_a_worker_panics_instead_of_hanging() {
+    let pool = Pool::new(1);
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        pool.install(|_| {
+            let mut graph = pool.dataflow::<u8>();
+            let a = graph.node(graph.source(), |x| *x).unwrap();
+            let mut flow = graph.build(a, 1).unwrap();
+            flow.try_send(1).unwrap();
+            flow.recv() // the only worker is this one: the node job cannot run
+        })
+    }));
+    assert!(caught.is_err());
+    pool.wait_idle(); // the frame still ran
+    assert_eq!(pool.stats().frames_in_flight, 0);
+}
+
+#[test]
 fn bad_graphs_get_precise_errors() {
     let pool = Pool::new(1);
     let mut graph = pool.dataflow::<u8>();

@@ -5,7 +5,7 @@ use core::{fmt, marker::PhantomData};
 use std::vec::Vec;
 
 use gearset_bcast::{Subscriber, TryRecvError};
-use gearset_sync::{Arc, atomic::Ordering::Relaxed, thread};
+use gearset_sync::{Arc, atomic::Ordering::Relaxed};
 
 use super::node::{NodeError, Outbox, Packet, Shared};
 use crate::NodeId;
@@ -168,22 +168,23 @@ impl<'pool, T: Clone + Send + Sync + 'static> Flow<'pool, T> {
     }
 
     fn assert_outside(&self) {
-        let me = thread::current().id();
-        let ids = self
-            .shared
-            .registry
-            .thread_ids
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
         assert!(
-            !ids.contains(&me),
+            !crate::pool::on_worker(&self.shared.registry),
             "Flow::recv would block one of the pool's own workers"
         );
     }
 }
 
 impl<T: Clone + Send + Sync + 'static> Drop for Flow<'_, T> {
+    /// Receives and discards every frame in flight. While unwinding, or on one of the pool's
+    /// workers, it cannot wait: the frames still run to the end as pool jobs (the pool's drop
+    /// waits for them) and their results are discarded.
     fn drop(&mut self) {
+        if std::thread::panicking() || crate::pool::on_worker(&self.shared.registry) {
+            // Relaxed: a statistic.
+            self.shared.in_flight.fetch_sub(self.in_flight(), Relaxed);
+            return;
+        }
         while self.recv().is_some() {}
     }
 }
