@@ -103,8 +103,10 @@ impl<T: Clone + Send + Sync> Outbox<T> {
     pub(crate) fn send(&mut self, packet: Packet<T>) {
         match self {
             Self::Ring(producer) => {
+                // Never `Full` (the window argument in the module docs); a failure here is a
+                // bug, made loud rather than a lost packet and a hung `recv`.
                 let sent = producer.try_publish(|slot, _| *slot = Some(packet));
-                debug_assert!(sent.is_ok(), "a dataflow ring filled: the window is broken");
+                assert!(sent.is_ok(), "a dataflow ring filled: the window is broken");
             }
             Self::Bcast(publisher) => {
                 // Fails only without readers, i.e. after the `Flow` was dropped; every frame
