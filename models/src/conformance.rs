@@ -89,6 +89,61 @@ impl SpecChecker {
     }
 }
 
+impl SpecChecker {
+    /// Checks that every trace of `traces` (one per shuttle run) is a behaviour of the spec,
+    /// each distinct trace once; panics at the first rejection with the step, tla-checker's
+    /// reason and the whole trace. Prints the suite's summary line,
+    /// `conformance: <name>: <runs> runs, <distinct> distinct traces, <steps> steps, 0 discrepancies`,
+    /// and returns the number of steps checked.
+    pub fn check_runs(&self, name: &str, traces: &[Vec<Step>], max_stutter: usize) -> usize {
+        let distinct: std::collections::HashSet<&Vec<Step>> = traces.iter().collect();
+        let mut steps = 0;
+        for trace in &distinct {
+            self.check_or_panic(trace, max_stutter, name);
+            steps += trace.len();
+        }
+        println!(
+            "conformance: {name}: {} runs, {} distinct traces, {steps} steps, 0 discrepancies",
+            traces.len(),
+            distinct.len()
+        );
+        steps
+    }
+
+    /// Checks one trace; panics with the rejected step, the reason, `what` and the trace.
+    pub fn check_or_panic(&self, trace: &[Step], max_stutter: usize, what: &str) {
+        if let Err(rejection) = self.check(trace, max_stutter) {
+            panic!(
+                "{what}: the spec rejects step {} `{}`: {}\ntrace:\n{}",
+                rejection.index,
+                rejection.line,
+                rejection.message,
+                show(trace)
+            );
+        }
+    }
+}
+
+/// A trace as its scenario lines, one per line (for failure messages).
+pub fn show(trace: &[Step]) -> String {
+    let lines: Vec<String> = trace.iter().map(scenario_line).collect();
+    lines.join("\n")
+}
+
+/// Runs `drive` once, on one thread, inside a shuttle execution (shuttle's atomics and locks
+/// need one), and returns what it returned: how a replay suite drives the code through a spec
+/// behaviour. Clears the trace log first, since a run that panicked (a mutant's) leaves its
+/// steps there.
+#[cfg(gearset_shuttle)]
+pub fn on_one_thread<T: Send + 'static>(drive: impl Fn() -> T + Send + Sync + 'static) -> T {
+    drop(gearset_sync::trace::take());
+    let out = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let slot = std::sync::Arc::clone(&out);
+    gearset_sync::shuttle::check_random(move || *slot.lock().unwrap() = Some(drive()), 1);
+    let value = out.lock().unwrap().take();
+    value.expect("the shuttle execution ran")
+}
+
 /// One scenario line: `action: <Name>; <predicate with SELF replaced by the role>`.
 pub fn scenario_line(step: &Step) -> String {
     format!(

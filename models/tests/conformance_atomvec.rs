@@ -32,7 +32,7 @@ use std::{collections::HashSet, sync::Mutex};
 
 use gearset_atomvec::AtomicVec;
 use gearset_models::{
-    conformance::{SpecChecker, SpecState, SpecStep, scenario_line},
+    conformance::{SpecChecker, SpecState, SpecStep, show},
     shuttle_iterations,
 };
 use gearset_sync::{
@@ -135,39 +135,15 @@ fn record(scenario: &'static Scenario, runs: usize) -> Vec<Vec<Step>> {
     std::mem::take(&mut *TRACES.lock().unwrap())
 }
 
-fn show(trace: &[Step]) -> String {
-    let lines: Vec<String> = trace.iter().map(scenario_line).collect();
-    lines.join("\n")
-}
-
 #[test]
 fn atomic_vec_runs_are_spec_behaviours() {
     let runs = shuttle_iterations(500);
-    let (mut total, mut distinct_total, mut steps) = (0, 0, 0);
     for scenario in &SCENARIOS {
         let traces = record(scenario, runs);
         assert_eq!(traces.len(), 2 * runs, "every run recorded a trace");
-        let distinct: HashSet<Vec<Step>> = traces.iter().cloned().collect();
         let checker = SpecChecker::load("atomvec/AtomicVec.tla", scenario.cfg);
-        for trace in &distinct {
-            if let Err(r) = checker.check(trace, MAX_STUTTER) {
-                panic!(
-                    "{}: the spec rejects step {} `{}`: {}\ntrace:\n{}",
-                    scenario.cfg,
-                    r.index,
-                    r.line,
-                    r.message,
-                    show(trace)
-                );
-            }
-            steps += trace.len();
-        }
-        total += traces.len();
-        distinct_total += distinct.len();
+        checker.check_runs(&format!("AtomicVec {}", scenario.cfg), &traces, MAX_STUTTER);
     }
-    println!(
-        "conformance: AtomicVec: {total} runs, {distinct_total} distinct traces, {steps} steps, 0 discrepancies"
-    );
 }
 
 #[test]

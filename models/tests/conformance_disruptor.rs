@@ -41,13 +41,13 @@
 #![cfg(all(gearset_shuttle, gearset_trace))]
 #![allow(clippy::disallowed_types)]
 
-use std::{collections::HashSet, sync::Mutex};
+use std::sync::Mutex;
 
 use tla_checker::ast::Value;
 
 use gearset_disruptor::{Disruptor, EventPoller, Multi, PollState, Producer};
 use gearset_models::{
-    conformance::{SpecChecker, SpecState, SpecStep, scenario_line},
+    conformance::{SpecChecker, SpecState, SpecStep, on_one_thread},
     shuttle_iterations,
 };
 use gearset_sync::{
@@ -173,19 +173,6 @@ fn run_sp_diamond_scenario() {
     TRACES.lock().unwrap().push(disruptor_steps(trace::take()));
 }
 
-fn check_or_panic(checker: &SpecChecker, trace: &[Step], what: &str) {
-    if let Err(rejection) = checker.check(trace, MAX_STUTTER) {
-        let lines: Vec<String> = trace.iter().map(scenario_line).collect();
-        panic!(
-            "{what}: the spec rejects step {} `{}`: {}\ntrace:\n{}",
-            rejection.index,
-            rejection.line,
-            rejection.message,
-            lines.join("\n")
-        );
-    }
-}
-
 #[test]
 fn disruptor_runs_are_spec_behaviours() {
     let runs = shuttle_iterations(1_000);
@@ -193,36 +180,16 @@ fn disruptor_runs_are_spec_behaviours() {
     shuttle::check_pct(run_spec_scenario, runs, 3);
     let traces = std::mem::take(&mut *TRACES.lock().unwrap());
     assert_eq!(traces.len(), 2 * runs, "every run recorded a trace");
-    let distinct: HashSet<Vec<Step>> = traces.iter().cloned().collect();
     let checker = SpecChecker::load(SPEC, CFG);
-    let mut steps = 0;
-    for trace in &distinct {
-        check_or_panic(&checker, trace, "shuttle run");
-        steps += trace.len();
-    }
-    println!(
-        "conformance: Disruptor: {} runs, {} distinct traces, {steps} steps, 0 discrepancies",
-        traces.len(),
-        distinct.len()
-    );
+    checker.check_runs("Disruptor", &traces, MAX_STUTTER);
 
     // The single producer and a diamond, against the SP config.
     let sp_runs = shuttle_iterations(1_000) / 2;
     shuttle::check_random(run_sp_diamond_scenario, sp_runs);
     shuttle::check_pct(run_sp_diamond_scenario, sp_runs, 3);
     let sp_traces = std::mem::take(&mut *TRACES.lock().unwrap());
-    let sp_distinct: HashSet<Vec<Step>> = sp_traces.iter().cloned().collect();
     let sp_checker = SpecChecker::load(SPEC, SP_CFG);
-    let mut sp_steps = 0;
-    for trace in &sp_distinct {
-        check_or_panic(&sp_checker, trace, "shuttle run (SP diamond)");
-        sp_steps += trace.len();
-    }
-    println!(
-        "conformance: Disruptor SP diamond: {} runs, {} distinct traces, {sp_steps} steps, 0 discrepancies",
-        sp_traces.len(),
-        sp_distinct.len()
-    );
+    sp_checker.check_runs("Disruptor SP diamond", &sp_traces, MAX_STUTTER);
 
     // The check can fail: publish before write, switched on for these runs only.
     mutant::set(Some("disruptor_publish_before_write"));
@@ -423,11 +390,9 @@ fn spec_behaviours_replay_on_the_code() {
     let (mut behaviours, mut steps) = (0, 0);
     for seed in 0..150 {
         let behaviour = checker.random_behaviour_where(seed, 80, drivable);
-        let recorded = std::sync::Arc::new(Mutex::new(Vec::new()));
-        let run = (std::sync::Arc::clone(&recorded), behaviour.clone());
-        shuttle::check_random(move || *run.0.lock().unwrap() = replay(&run.1), 1);
-        let recorded = std::mem::take(&mut *recorded.lock().unwrap());
-        check_or_panic(&checker, &recorded, &format!("seed {seed}"));
+        let driven = behaviour.clone();
+        let recorded = on_one_thread(move || replay(&driven));
+        checker.check_or_panic(&recorded, MAX_STUTTER, &format!("seed {seed}"));
         behaviours += 1;
         steps += behaviour.len();
     }

@@ -28,10 +28,10 @@
 #![cfg(all(gearset_shuttle, gearset_trace))]
 #![allow(clippy::disallowed_types)]
 
-use std::{collections::HashMap, collections::HashSet, panic, sync::Mutex};
+use std::{collections::HashMap, panic, sync::Mutex};
 
 use gearset_models::{
-    conformance::{SpecChecker, SpecStep, scenario_line},
+    conformance::{SpecChecker, SpecStep, on_one_thread, show},
     shuttle_iterations,
 };
 use gearset_sched::{
@@ -94,11 +94,6 @@ fn run_spec_scenario() {
     TRACES.lock().unwrap().push(sched_steps(trace::take()));
 }
 
-fn show(trace: &[Step]) -> String {
-    let lines: Vec<String> = trace.iter().map(scenario_line).collect();
-    lines.join("\n")
-}
-
 #[test]
 fn sched_runs_are_spec_behaviours() {
     let runs = shuttle_iterations(600);
@@ -106,26 +101,8 @@ fn sched_runs_are_spec_behaviours() {
     shuttle::check_pct(run_spec_scenario, runs, 3);
     let traces = std::mem::take(&mut *TRACES.lock().unwrap());
     assert_eq!(traces.len(), 2 * runs, "every run recorded a trace");
-    let distinct: HashSet<Vec<Step>> = traces.iter().cloned().collect();
     let checker = SpecChecker::load(SPEC, CFG);
-    let mut steps = 0;
-    for trace in &distinct {
-        if let Err(r) = checker.check(trace, MAX_STUTTER) {
-            panic!(
-                "the spec rejects step {} `{}`: {}\ntrace:\n{}",
-                r.index,
-                r.line,
-                r.message,
-                show(trace)
-            );
-        }
-        steps += trace.len();
-    }
-    println!(
-        "conformance: Sched: {} runs, {} distinct traces, {steps} steps, 0 discrepancies",
-        traces.len(),
-        distinct.len()
-    );
+    checker.check_runs("Sched", &traces, MAX_STUTTER);
 }
 
 /// The index of the first `Enqueue` that directly follows the same worker's `PrepareWait`:
@@ -297,19 +274,10 @@ fn spec_behaviours_replay_on_the_code() {
     let (mut behaviours, mut steps) = (0, 0);
     for seed in 0..150 {
         let behaviour = checker.random_behaviour_where(seed, 80, drivable);
-        let recorded = std::sync::Arc::new(Mutex::new(Vec::new()));
-        let run = (std::sync::Arc::clone(&recorded), behaviour.clone());
-        shuttle::check_random(move || *run.0.lock().unwrap() = replay(&run.1), 1);
-        let recorded = std::mem::take(&mut *recorded.lock().unwrap());
-        if let Err(r) = checker.check(&recorded, MAX_STUTTER) {
-            panic!(
-                "seed {seed}: the code's run of a spec behaviour is not a spec behaviour: step {} `{}`: {}\n{}",
-                r.index,
-                r.line,
-                r.message,
-                show(&recorded)
-            );
-        }
+        let driven = behaviour.clone();
+        let recorded = on_one_thread(move || replay(&driven));
+        let what = format!("seed {seed}: the code's run of a spec behaviour");
+        checker.check_or_panic(&recorded, MAX_STUTTER, &what);
         behaviours += 1;
         steps += behaviour.len();
     }

@@ -39,7 +39,7 @@ use std::{
 };
 
 use gearset_models::{
-    conformance::{SpecChecker, SpecStep, scenario_line},
+    conformance::{SpecChecker, SpecStep, on_one_thread},
     shuttle_iterations,
 };
 use gearset_starbarrier::{BarrierError, Worker, workers};
@@ -199,26 +199,6 @@ fn record(scenario: impl Fn() + Send + Sync + Clone + 'static, runs: usize) -> V
     traces
 }
 
-/// Checks every distinct trace; returns (distinct traces, steps).
-fn check_all(checker: &SpecChecker, traces: &[Vec<Step>]) -> (usize, usize) {
-    let distinct: HashSet<&Vec<Step>> = traces.iter().collect();
-    let mut steps = 0;
-    for trace in &distinct {
-        if let Err(rejection) = checker.check(trace, MAX_STUTTER) {
-            let lines: Vec<String> = trace.iter().map(scenario_line).collect();
-            panic!(
-                "the spec rejects step {} `{}`: {}\ntrace:\n{}",
-                rejection.index,
-                rejection.line,
-                rejection.message,
-                lines.join("\n")
-            );
-        }
-        steps += trace.len();
-    }
-    (distinct.len(), steps)
-}
-
 #[test]
 fn recorded_runs_are_spec_behaviours() {
     assert!(!mutant::on(EARLY_PASS), "run without GEARSET_MUTANT");
@@ -226,20 +206,22 @@ fn recorded_runs_are_spec_behaviours() {
     let runs = shuttle_iterations(100);
     let n2 = SpecChecker::load(SPEC, CFG_N2);
     let n3 = SpecChecker::load(SPEC, CFG_N3);
-    let (mut total, mut distinct, mut steps) = (0, 0, 0);
     for twist in [Twist::None, Twist::Leaves, Twist::Panics] {
         let traces = record(move || two_workers(twist), runs);
-        let (d, s) = check_all(&n2, &traces);
-        (total, distinct, steps) = (total + traces.len(), distinct + d, steps + s);
+        n2.check_runs(
+            &format!("StarBarrier 2 workers {twist:?}"),
+            &traces,
+            MAX_STUTTER,
+        );
     }
     for twist in [Twist::None, Twist::Leaves, Twist::Fuzzy] {
         let traces = record(move || three_workers(twist), runs);
-        let (d, s) = check_all(&n3, &traces);
-        (total, distinct, steps) = (total + traces.len(), distinct + d, steps + s);
+        n3.check_runs(
+            &format!("StarBarrier 3 workers {twist:?}"),
+            &traces,
+            MAX_STUTTER,
+        );
     }
-    println!(
-        "conformance: StarBarrier: {total} runs, {distinct} distinct traces, {steps} steps, 0 discrepancies"
-    );
 }
 
 /// The child half of `injected_early_pass_is_rejected`: only meaningful with the mutant on,
@@ -467,22 +449,15 @@ fn serial_log(value: &Value) -> Log {
 /// Replays `behaviour` on fresh workers inside one shuttle execution; returns the steps
 /// replayed (a behaviour may end early, see `Replay::apply`).
 fn replay(n: usize, behaviour: Vec<SpecStep>) -> usize {
-    let replayed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counter = std::sync::Arc::clone(&replayed);
-    let behaviour = std::sync::Arc::new(behaviour);
-    shuttle::check_random(
-        move || {
-            let ws = workers(n, BusySpin::new(), Log::new()).unwrap();
-            let mut code = Replay {
-                workers: ws.into_iter().map(Some).collect(),
-            };
-            let taken = behaviour.iter().take_while(|s| code.apply(s)).count();
-            counter.store(taken, std::sync::atomic::Ordering::Relaxed);
-        },
-        1,
-    );
+    let replayed = on_one_thread(move || {
+        let ws = workers(n, BusySpin::new(), Log::new()).unwrap();
+        let mut code = Replay {
+            workers: ws.into_iter().map(Some).collect(),
+        };
+        behaviour.iter().take_while(|s| code.apply(s)).count()
+    });
     trace::take();
-    replayed.load(std::sync::atomic::Ordering::Relaxed)
+    replayed
 }
 
 /// A uniform random walk of the spec often ends within a few steps (a process may `Leave` or

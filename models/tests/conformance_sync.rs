@@ -27,7 +27,7 @@ use std::{
 };
 
 use gearset_models::{
-    conformance::{SpecChecker, SpecStep, scenario_line},
+    conformance::{SpecChecker, SpecStep, on_one_thread},
     shuttle_iterations,
 };
 use gearset_sync::{
@@ -128,25 +128,7 @@ fn event_count_runs_are_spec_behaviours() {
         "sync/EventCount.tla",
         "sync/models/EventCount_w2_i2_one.cfg",
     );
-    let mut steps = 0;
-    for trace in &distinct {
-        if let Err(rejection) = checker.check(trace, MAX_STUTTER) {
-            let lines: Vec<String> = trace.iter().map(scenario_line).collect();
-            panic!(
-                "the spec rejects step {} `{}`: {}\ntrace:\n{}",
-                rejection.index,
-                rejection.line,
-                rejection.message,
-                lines.join("\n")
-            );
-        }
-        steps += trace.len();
-    }
-    println!(
-        "conformance: EventCount: {} runs, {} distinct traces, {steps} steps, 0 discrepancies",
-        traces.len(),
-        distinct.len()
-    );
+    checker.check_runs("EventCount", &traces, MAX_STUTTER);
 
     // The check can fail: drop one waiter's failed re-check from a trace (the
     // `eventcount_no_recheck` bug as a trace). A failed re-check changes only that waiter's pc,
@@ -249,17 +231,10 @@ fn replay(behaviour: &[SpecStep], notify_all: bool) -> Vec<Step> {
     trace::take()
 }
 
-/// [`replay`] inside one single-threaded shuttle execution (shuttle's atomics need one).
+/// [`replay`] on one thread inside a shuttle execution.
 fn replay_on_shuttle(behaviour: &[SpecStep], notify_all: bool) -> Vec<Step> {
-    // A run that panicked (the mutant test) leaves its steps in the log.
-    drop(trace::take());
-    let recorded = std::sync::Arc::new(Mutex::new(Vec::new()));
-    let run = (std::sync::Arc::clone(&recorded), behaviour.to_vec());
-    shuttle::check_random(
-        move || *run.0.lock().unwrap() = replay(&run.1, notify_all),
-        1,
-    );
-    std::mem::take(&mut *recorded.lock().unwrap())
+    let behaviour = behaviour.to_vec();
+    on_one_thread(move || replay(&behaviour, notify_all))
 }
 
 #[test]
@@ -274,12 +249,8 @@ fn spec_behaviours_replay_on_the_code() {
         for seed in 0..100 {
             let behaviour = checker.random_behaviour_where(seed, 60, drivable);
             let recorded = replay_on_shuttle(&behaviour, notify_all);
-            if let Err(rejection) = checker.check(&recorded, MAX_STUTTER) {
-                panic!(
-                    "{cfg} seed {seed}: the code's run of a spec behaviour is not a spec behaviour: step {} `{}`: {}",
-                    rejection.index, rejection.line, rejection.message
-                );
-            }
+            let what = format!("{cfg} seed {seed}: the code's run of a spec behaviour");
+            checker.check_or_panic(&recorded, MAX_STUTTER, &what);
             behaviours += 1;
             steps += behaviour.len();
         }
