@@ -71,8 +71,12 @@ fn spill_goes_past_a_full_level() {
 
 #[test]
 fn climb_takes_the_nearest_work_first() {
-    // Leaves 0-1 share an L3; 0-3 share NUMA 0; 4-7 are NUMA 1.
-    let (_inj, mut w) = tree("numa:2 l3:2 core:2", Config::default());
+    // Leaves 0-1 share an L3; 0-3 share NUMA 0; 4-7 are NUMA 1. Patience 0: cross at once.
+    let config = Config {
+        numa_patience: 0,
+        ..Config::default()
+    };
+    let (_inj, mut w) = tree("numa:2 l3:2 core:2", config);
     w[7].push(0, 70);
     w[2].push(5, 20);
     w[1].push(9, 10);
@@ -104,6 +108,22 @@ fn climb_takes_the_nearest_work_first() {
     assert_eq!(w[0].stats().taken_across_numa(), 1);
     assert_eq!(w[0].pop(), None);
     assert_eq!(w[0].stats().empty_climbs, 1);
+}
+
+#[test]
+fn numa_patience_delays_crossing_nodes() {
+    let config = Config {
+        numa_patience: 3,
+        ..Config::default()
+    };
+    let (_inj, mut w) = tree("numa:2 core:2", config);
+    w[3].push(0, 30);
+    for _ in 0..3 {
+        assert_eq!(w[0].pop(), None, "not yet: the other node's queues wait");
+    }
+    assert_eq!(w[0].pop(), Some((0, 30)));
+    assert_eq!(w[0].stats().taken_across_numa(), 1);
+    assert_eq!(w[0].stats().empty_climbs, 3);
 }
 
 #[test]

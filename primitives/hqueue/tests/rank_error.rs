@@ -118,6 +118,8 @@ fn tree_rank_error_is_measured() {
                 leaf_capacity: 16,
                 max_batch: 8,
                 priority_check,
+                // The simulation expects a pop to find any item left (one climb reaches all).
+                numa_patience: 0,
                 ..Config::default()
             };
             let m = simulate(spec, steps, 42, config, true);
