@@ -377,10 +377,7 @@ fn in_climb_order(step: &SpecStep) -> bool {
 
 fn set_keys(v: &Value) -> Vec<String> {
     match v {
-        Value::Set(s) => s
-            .iter()
-            .map(tla_checker::checker::format_value)
-            .collect(),
+        Value::Set(s) => s.iter().map(tla_checker::checker::format_value).collect(),
         _ => Vec::new(),
     }
 }
