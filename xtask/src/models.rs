@@ -18,15 +18,31 @@ const LOOM_MUTANTS: &[&str] = &[
     "eventcount_no_prepare_fence loom_sync::notify_all_wakes_both_waiters",
     // gearset-starbarrier: a member's epoch published Relaxed.
     "starbarrier_relaxed_epoch loom_starbarrier::split_phase_two_members_two_rounds",
-    // gearset-disruptor: availability read Relaxed; the single producer's claim/close fence.
+    // gearset-starbarrier: a waiter's scan stops one peer early (pass before the last arrival).
+    "starbarrier_skip_last_peer loom_starbarrier::split_phase_two_members_two_rounds",
+    // gearset-disruptor: availability read Relaxed; the single producer's claim/close barrier.
     "disruptor_relaxed_available loom_disruptor::multi_producer_two_to_one_wraps",
     "disruptor_sp_no_fence loom_disruptor::single_producer_claim_races_shutdown",
+    // gearset-disruptor: the producer's room check always passes (TLA+ mutant IgnoreGating).
+    "disruptor_ignore_gating loom_disruptor::single_producer_one_consumer_wraps",
     // gearset-bcast: stamp and cursor published Relaxed, no gate, no read lock, no re-check.
     "bcast_stamp_relaxed loom_bcast::backpressure_2w_1r_cap2_wrap",
     "bcast_cursor_relaxed loom_bcast::backpressure_2w_1r_cap2_wrap",
     "bcast_no_gate loom_bcast::backpressure_2w_1r_cap2_wrap",
     "bcast_no_read_lock loom_bcast::overwrite_2w_1r_cap2_wrap",
     "bcast_no_stamp_recheck loom_bcast::overwrite_1w_2r_cap2_wrap",
+    // gearset-sched: a worker that sleeps without re-checking the queues after prepare_wait.
+    "sched_no_recheck loom_sched::push_races_park_one_worker",
+    // gearset-atomvec: the anchor's naive copy-then-swap (nothing frozen), and a writer that
+    // only checks a "resizing" flag before its CAS: both lose an add racing a grow.
+    "atomvec_naive_copy loom_atomvec::fetch_add_racing_grow_is_not_lost",
+    "atomvec_naive_copy loom_atomvec::two_fetch_adds_racing_grow_are_both_counted",
+    "atomvec_flag_check loom_atomvec::fetch_add_racing_grow_is_not_lost",
+    "atomvec_flag_check loom_atomvec::two_fetch_adds_racing_grow_are_both_counted",
+    // gearset-hqueue: a steal that copies without claiming (duplicates); the leaf push
+    // publishing its slot Relaxed (a thief reads an unwritten slot).
+    "hqueue_copy_steal loom_hqueue::owner_push_pop_races_a_stealer",
+    "hqueue_relaxed_tail loom_hqueue::owner_push_pop_races_a_stealer",
 ];
 
 fn suites(prefix: &str) -> Vec<String> {

@@ -5,6 +5,11 @@
 //! `tla/<crate>/models/<Module>_<params>.cfg`, mutants in `tla/<crate>/mutants/<Module>_<bug>.cfg`
 //! (first line `\* expect: <Property>`); a `<Module>.tla` inside `mutants/` is a buggy copy and
 //! takes precedence for the configs that name it.
+//!
+//! Refinement: a config with a line `\* refinement: <Alias>` (an `INSTANCE` alias of the
+//! module) is also checked with `--check-refinement <Alias>`: a model must refine it, and a
+//! mutant whose expected property is that alias (`\* expect: <Alias>`) must fail with a
+//! refinement violation of it.
 
 use std::path::{Path, PathBuf};
 
@@ -29,7 +34,10 @@ pub(crate) fn run() -> StageResult {
     for cfg in configs("mutants") {
         let expected = expected_property(&cfg)?;
         let (status, json) = check(&checker, &cfg)?;
-        if status == "ok" || !json.contains(&format!("\"{expected}\"")) {
+        let refinement = refinement_alias(&std::fs::read_to_string(&cfg).unwrap_or_default());
+        let wrong_kind =
+            refinement.as_deref() == Some(expected.as_str()) && status != "refinement_violation";
+        if status == "ok" || wrong_kind || !json.contains(&format!("\"{expected}\"")) {
             return Err(format!(
                 "mutant {} must violate {expected}, got: {status}",
                 rel(&cfg)
@@ -123,6 +131,14 @@ fn module_for(cfg: &Path) -> Result<PathBuf, String> {
     })
 }
 
+/// The alias of a `\* refinement: <Alias>` line, if the config has one.
+fn refinement_alias(cfg_text: &str) -> Option<String> {
+    cfg_text.lines().find_map(|line| {
+        let alias = line.trim().strip_prefix("\\* refinement:")?.trim();
+        (!alias.is_empty()).then(|| alias.to_owned())
+    })
+}
+
 fn expected_property(cfg: &Path) -> Result<String, String> {
     let text = std::fs::read_to_string(cfg).map_err(|e| e.to_string())?;
     let first = text.lines().next().unwrap_or_default();
@@ -148,6 +164,10 @@ fn check(checker: &Path, cfg: &Path) -> Result<(String, String), String> {
     ];
     if text.lines().any(|l| l.trim_start().starts_with("PROPERT")) {
         args.push("--check-liveness");
+    }
+    let refinement = refinement_alias(&text);
+    if let Some(alias) = &refinement {
+        args.extend(["--check-refinement", alias.as_str()]);
     }
     let out = cmd(checker.to_str().ok_or("non-UTF-8 path")?, &args).run()?;
     // tla-checker prints header lines before the JSON object on stdout: parse from the first `{`.
@@ -181,4 +201,24 @@ fn rel(path: &Path) -> String {
         .unwrap_or(path)
         .display()
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::refinement_alias;
+
+    #[test]
+    fn refinement_line_names_the_alias() {
+        let cfg = "\\* expect: NoSkew\n\\* refinement: Abstract\nCONSTANTS N = 2\n";
+        assert_eq!(refinement_alias(cfg).as_deref(), Some("Abstract"));
+    }
+
+    #[test]
+    fn no_refinement_line_means_no_check() {
+        assert_eq!(
+            refinement_alias("\\* expect: NoSkew\nSPECIFICATION Spec\n"),
+            None
+        );
+        assert_eq!(refinement_alias("\\* refinement:   \n"), None);
+    }
 }
