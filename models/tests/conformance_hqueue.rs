@@ -33,7 +33,7 @@
 #![allow(clippy::disallowed_types)]
 
 use std::{
-    collections::{BTreeMap, HashSet},
+    collections::BTreeMap,
     sync::{
         Mutex,
         atomic::{AtomicUsize as StdAtomicUsize, Ordering::Relaxed},
@@ -42,7 +42,7 @@ use std::{
 
 use gearset_hqueue::{Config, Injector, Placement, Topology, Worker};
 use gearset_models::{
-    conformance::{SpecChecker, SpecState, SpecStep, scenario_line},
+    conformance::{SpecChecker, SpecState, SpecStep, on_one_thread, show},
     shuttle_iterations,
 };
 use gearset_sync::{
@@ -120,14 +120,6 @@ fn take_traces() -> Vec<Vec<Step>> {
     std::mem::take(&mut *TRACES.lock().unwrap())
 }
 
-fn show(trace: &[Step]) -> String {
-    trace
-        .iter()
-        .map(scenario_line)
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[test]
 fn hqueue_runs_are_spec_behaviours() {
     let runs = shuttle_iterations(500);
@@ -135,26 +127,7 @@ fn hqueue_runs_are_spec_behaviours() {
     shuttle::check_pct(run_scenario, runs, 3);
     let traces = take_traces();
     assert_eq!(traces.len(), 2 * runs, "every run recorded a trace");
-    let distinct: HashSet<Vec<Step>> = traces.iter().cloned().collect();
-    let checker = SpecChecker::load(SPEC, CFG);
-    let mut steps = 0;
-    for trace in &distinct {
-        if let Err(r) = checker.check(trace, MAX_STUTTER) {
-            panic!(
-                "the spec rejects step {} `{}`: {}\ntrace:\n{}",
-                r.index,
-                r.line,
-                r.message,
-                show(trace)
-            );
-        }
-        steps += trace.len();
-    }
-    println!(
-        "conformance: HQueue: {} runs, {} distinct traces, {steps} steps, 0 discrepancies",
-        traces.len(),
-        distinct.len()
-    );
+    SpecChecker::load(SPEC, CFG).check_runs("HQueue", &traces, MAX_STUTTER);
 }
 
 /// The index of the first claim (by a climber or the thief) in `trace`.
@@ -408,7 +381,7 @@ fn replay(behaviour: &[SpecStep]) {
             compare(&code, &step.after, &what);
         }
     }
-    drop(trace::take());
+    drop(trace::take()); // the replay's own recording is not checked here
 }
 
 /// The frame of the item `step` took (from `taken`), if any.
@@ -483,7 +456,7 @@ fn spec_behaviours_replay_on_the_code() {
     for seed in 0..behaviours {
         let behaviour = std::sync::Arc::new(checker.random_behaviour_where(seed, 40, allow));
         let driven = std::sync::Arc::clone(&behaviour);
-        shuttle::check_random(move || replay(&driven), 1);
+        on_one_thread(move || replay(&driven));
         steps += behaviour.len();
     }
     println!("conformance: HQueue replay: {behaviours} behaviours, {steps} steps, 0 discrepancies");
