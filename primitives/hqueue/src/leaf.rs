@@ -125,7 +125,8 @@ impl<T> Leaf<T> {
     }
 
     /// Locks out the other owners of a shared leaf (nothing with one owner). Hold it across
-    /// every owner-side write: [`Leaf::push`] and [`Leaf::claim_own`].
+    /// every owner-side operation: [`Leaf::push`], [`Leaf::claim_own`] and [`Leaf::pop_then`]
+    /// (which frees its slot before reading it).
     pub(crate) fn lock_owners(&self) -> Option<MutexGuard<'_, ()>> {
         // A panic under this lock leaves the ring consistent (no step is half done): take over.
         self.owners
@@ -195,13 +196,19 @@ impl<T> Leaf<T> {
         Ok(())
     }
 
-    /// Pops the oldest item (any owner of the leaf). `[TLA: PopLocal]`
+    /// Pops the oldest item (an owner of the leaf, holding [`Leaf::lock_owners`]).
+    /// `[TLA: PopLocal]`
     pub(crate) fn pop(&self) -> Option<(Frame, T)> {
         self.pop_then(|_, _| {})
     }
 
     /// [`Leaf::pop`], calling `popped(frame, items left)` right after the claim (before any
     /// other atomic operation: the trace records it there).
+    ///
+    /// The caller must hold [`Leaf::lock_owners`] and own the leaf: the claim advances `steal`
+    /// past slot `real` before the slot is read, so with a second owner (a shared leaf) its
+    /// push could reuse the slot in between (a lost item and a duplicate; found by
+    /// `tests/stress.rs` with `Placement::PerPu`). With one owner the popper is the only pusher.
     pub(crate) fn pop_then(&self, popped: impl FnOnce(Frame, u32)) -> Option<(Frame, T)> {
         // Acquire: pairs with the AcqRel claims (see `push`).
         let mut head = self.head.load(Acquire);

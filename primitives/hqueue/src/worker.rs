@@ -302,7 +302,11 @@ impl<T> Worker<T> {
     /// ```
     pub fn pop_local(&mut self) -> Option<(Frame, T)> {
         let _leaf = self.leaf;
-        let got = self.shared.leaves[self.leaf].pop_then(|_frame, _left| {
+        let leaf = &self.shared.leaves[self.leaf];
+        // A pop frees its slot (advances `steal`) before it reads it: another owner of a
+        // shared leaf must not push into that slot meanwhile (`Leaf::pop_then`).
+        let _owners = leaf.lock_owners();
+        let got = leaf.pop_then(|_frame, _left| {
             gearset_sync::trace_action!(
                 "PopLocal",
                 "Cardinality(content'[LeafQ({_leaf})]) = {_left} /\\ content'[LeafQ({_leaf})] # content[LeafQ({_leaf})] /\\ FramesOf({{i \\in Items : taken'[i] # taken[i]}}) = {{{_frame}}}"

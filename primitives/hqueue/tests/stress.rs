@@ -8,7 +8,7 @@ use gearset_hqueue::{Config, Placement, Stats, Topology, Worker};
 use gearset_sync::{
     Arc,
     atomic::{
-        AtomicU8, AtomicUsize,
+        AtomicBool, AtomicU8, AtomicUsize,
         Ordering::{AcqRel, Acquire, Relaxed},
     },
     thread,
@@ -29,6 +29,21 @@ fn frame_of(id: usize) -> u64 {
 struct Counts {
     seen: Vec<AtomicU8>,
     taken: AtomicUsize,
+    /// Set by a worker that panicked (a failed check): the others stop waiting for items it
+    /// may hold, so the test fails at `join` instead of hanging.
+    failed: AtomicBool,
+}
+
+/// Sets `Counts::failed` if its worker unwinds.
+struct FailFlag<'a>(&'a AtomicBool);
+
+impl Drop for FailFlag<'_> {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            // Relaxed: only ends the other workers' loops; the panic itself reaches `join`.
+            self.0.store(true, Relaxed);
+        }
+    }
 }
 
 impl Counts {
@@ -55,6 +70,7 @@ fn run_worker(
     half: usize,
     counts: &Counts,
 ) -> Stats {
+    let _flag = FailFlag(&counts.failed);
     let mut id = index;
     while id < half {
         w.push(frame_of(id), id);
@@ -67,7 +83,8 @@ fn run_worker(
         }
     }
     // Acquire: pairs with nothing but the AcqRel adds; the loop ends when all were counted.
-    while counts.taken.load(Acquire) < counts.seen.len() {
+    // Relaxed `failed`: see `FailFlag`.
+    while counts.taken.load(Acquire) < counts.seen.len() && !counts.failed.load(Relaxed) {
         match w.pop() {
             Some(x) => counts.record(x),
             None => thread::yield_now(),
@@ -90,6 +107,7 @@ fn stress(spec: &str, placement: Placement) {
     let counts = Arc::new(Counts {
         seen: (0..n).map(|_| AtomicU8::new(0)).collect(),
         taken: AtomicUsize::new(0),
+        failed: AtomicBool::new(false),
     });
     let nw = workers.len();
     let threads: Vec<_> = workers
