@@ -209,7 +209,7 @@ fn explain(rejection: &Rejection, trace: &[Step]) -> String {
 
 #[test]
 fn bcast_runs_are_spec_behaviours() {
-    let runs = shuttle_iterations(150);
+    let runs = shuttle_iterations(200);
     let (mut total, mut distinct_total, mut steps) = (0, 0, 0);
     for scenario in &SCENARIOS {
         let traces = record(scenario, runs);

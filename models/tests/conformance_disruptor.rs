@@ -175,7 +175,7 @@ fn run_sp_diamond_scenario() {
 
 #[test]
 fn disruptor_runs_are_spec_behaviours() {
-    let runs = shuttle_iterations(1_000);
+    let runs = shuttle_iterations(2_000);
     shuttle::check_random(run_spec_scenario, runs);
     shuttle::check_pct(run_spec_scenario, runs, 3);
     let traces = std::mem::take(&mut *TRACES.lock().unwrap());
@@ -184,7 +184,7 @@ fn disruptor_runs_are_spec_behaviours() {
     checker.check_runs("Disruptor", &traces, MAX_STUTTER);
 
     // The single producer and a diamond, against the SP config.
-    let sp_runs = shuttle_iterations(1_000) / 2;
+    let sp_runs = shuttle_iterations(1_000);
     shuttle::check_random(run_sp_diamond_scenario, sp_runs);
     shuttle::check_pct(run_sp_diamond_scenario, sp_runs, 3);
     let sp_traces = std::mem::take(&mut *TRACES.lock().unwrap());

@@ -96,7 +96,7 @@ fn run_spec_scenario() {
 
 #[test]
 fn sched_runs_are_spec_behaviours() {
-    let runs = shuttle_iterations(600);
+    let runs = shuttle_iterations(900);
     shuttle::check_random(run_spec_scenario, runs);
     shuttle::check_pct(run_spec_scenario, runs, 3);
     let traces = std::mem::take(&mut *TRACES.lock().unwrap());

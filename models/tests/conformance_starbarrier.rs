@@ -203,7 +203,7 @@ fn record(scenario: impl Fn() + Send + Sync + Clone + 'static, runs: usize) -> V
 fn recorded_runs_are_spec_behaviours() {
     assert!(!mutant::on(EARLY_PASS), "run without GEARSET_MUTANT");
     quiet_intended_panics();
-    let runs = shuttle_iterations(100);
+    let runs = shuttle_iterations(200);
     let n2 = SpecChecker::load(SPEC, CFG_N2);
     let n3 = SpecChecker::load(SPEC, CFG_N3);
     for twist in [Twist::None, Twist::Leaves, Twist::Panics] {
