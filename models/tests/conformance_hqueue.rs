@@ -122,7 +122,7 @@ fn take_traces() -> Vec<Vec<Step>> {
 
 #[test]
 fn hqueue_runs_are_spec_behaviours() {
-    let runs = shuttle_iterations(500);
+    let runs = shuttle_iterations(1_000);
     shuttle::check_random(run_scenario, runs);
     shuttle::check_pct(run_scenario, runs, 3);
     let traces = take_traces();
