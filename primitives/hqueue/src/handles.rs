@@ -42,9 +42,7 @@ pub struct Config {
     /// 16 simulated workers on two nodes take 0.015× the items across nodes that flat random
     /// stealing takes when a node runs dry (0.56× with 0).
     ///
-    /// **Experimental.** With [`Placement::PerPu`] and patience 8, `tests/stress.rs`'s
-    /// 32-thread, 2-socket run did not finish within 60 s on a 2-core machine (it finishes in
-    /// about a second with 0); the cause is not found yet. Not modelled in the TLA+ spec.
+    /// Not modelled in the TLA+ spec (whose climbs search every level: patience 0).
     pub numa_patience: u32,
 }
 
