@@ -117,9 +117,9 @@
 //!
 //! # Feature flags
 //!
-//! - `hwloc` (off by default): [`Topology::from_hwloc`], discovery through hwloc with the
+//! - `hwloc` (off by default): `Topology::from_hwloc`, discovery through hwloc with the
 //!   `hwlocality` crate over the system's libhwloc 2 (Debian: `libhwloc-dev`, `libudev-dev`,
-//!   `pkg-config`), and the [`Source::Hwloc`] variant. Pinning accepts such a topology.
+//!   `pkg-config`), and the `Source::Hwloc` variant. Pinning accepts such a topology.
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
 #![warn(missing_debug_implementations, unreachable_pub, rust_2018_idioms)]
 #![warn(clippy::undocumented_unsafe_blocks)]
