@@ -182,3 +182,35 @@ fn two_thieves_and_a_spilling_owner() {
         assert_exactly_once(got, 3);
     });
 }
+
+/// Two workers own one leaf ring (`Placement::PerPu` on a core with two PUs). The ring is full
+/// (capacity 2); one owner pops while the other pushes a third item: the pop frees its slot
+/// before reading it, so without the owners' lock around the pop the push may write that very
+/// slot first (a duplicate and a loss; loom reports the race on the slot's cell). Mutant:
+/// `hqueue_unlocked_shared_pop`. Found by `tests/stress.rs` before any model covered shared
+/// leaves.
+#[test]
+fn two_owners_of_a_shared_leaf() {
+    model(3, || {
+        let topology = Topology::synthetic("core:1 pu:2").unwrap();
+        let config = Config {
+            placement: Placement::PerPu,
+            ..tiny()
+        };
+        let (_injector, mut workers) = gearset_hqueue::new::<u32>(topology, config);
+        let mut second = workers.pop().unwrap();
+        let mut first = workers.pop().unwrap();
+        first.push(0, 0);
+        first.push(0, 1);
+        let pusher = thread::spawn(move || {
+            second.push(0, 2);
+            let mut got = Vec::new();
+            drain(&mut second, &mut got);
+            got
+        });
+        let mut got: Vec<u32> = first.pop().map(|x| x.1).into_iter().collect();
+        got.extend(pusher.join().unwrap());
+        drain(&mut first, &mut got);
+        assert_exactly_once(got, 3);
+    });
+}

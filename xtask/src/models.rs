@@ -43,6 +43,8 @@ const LOOM_MUTANTS: &[&str] = &[
     // publishing its slot Relaxed (a thief reads an unwritten slot).
     "hqueue_copy_steal loom_hqueue::owner_push_pop_races_a_stealer",
     "hqueue_relaxed_tail loom_hqueue::owner_push_pop_races_a_stealer",
+    // gearset-hqueue: two owners of a shared (PerPu) leaf, a pop without the owners' lock.
+    "hqueue_unlocked_shared_pop loom_hqueue::two_owners_of_a_shared_leaf",
 ];
 
 fn suites(prefix: &str) -> Vec<String> {

@@ -305,7 +305,12 @@ impl<T> Worker<T> {
         let leaf = &self.shared.leaves[self.leaf];
         // A pop frees its slot (advances `steal`) before it reads it: another owner of a
         // shared leaf must not push into that slot meanwhile (`Leaf::pop_then`).
-        let _owners = leaf.lock_owners();
+        // (The `hqueue_unlocked_shared_pop` mutant skips the lock: loom's
+        // `two_owners_of_a_shared_leaf` sees the push overwrite the popped slot.)
+        let _owners = match gearset_sync::mutant::on("hqueue_unlocked_shared_pop") {
+            true => None,
+            false => leaf.lock_owners(),
+        };
         let got = leaf.pop_then(|_frame, _left| {
             gearset_sync::trace_action!(
                 "PopLocal",
