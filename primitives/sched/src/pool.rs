@@ -223,15 +223,16 @@ impl Pool {
         R: Send,
     {
         self.assert_outside("install");
-        let packet = Packet::<R>::default();
+        // Shared, not borrowed: `wait` below may return (and a borrowed packet be freed) as soon
+        // as `fill` unlocks, while `fill`'s `&self` is still live; Miri's Stacked Borrows
+        // reported that. The job's own `Arc` keeps the packet alive until `fill` has returned.
+        let packet = Arc::new(Packet::<R>::default());
         let job = {
-            let packet = &packet;
+            let packet = Arc::clone(&packet);
             HeapJob::into_job_ref(move |cx: &mut Context<'_>| {
                 packet.fill(panic::catch_unwind(panic::AssertUnwindSafe(|| f(cx))));
             })
         };
-        // `packet` outlives the job: `wait` below returns only after the job filled it, and
-        // filling is the job's last access to it.
         self.registry.inject(job);
         match packet.wait() {
             Ok(r) => r,
@@ -442,8 +443,8 @@ impl<R> Packet<R> {
     fn fill(&self, outcome: Result<R, Panic>) {
         let mut slot = self.outcome.lock().unwrap_or_else(|e| e.into_inner());
         *slot = Some(outcome);
-        // Notify while holding the lock: the waiter cannot miss it, and (for `install`) it
-        // cannot free the packet before this call is done with it.
+        // Notify while holding the lock: the waiter cannot miss it. (The waiter may free its
+        // reference as soon as the lock is released; every filler holds an `Arc` of its own.)
         self.ready.notify_all();
         drop(slot);
     }

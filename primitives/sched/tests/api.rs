@@ -164,6 +164,12 @@ fn supersteps_run_one_body_per_worker_with_the_serial_section() {
 }
 
 #[test]
+// The pool cannot join its own workers from inside one of them, so after this panic they stay
+// parked until the process exits (`Drop for Pool`): Miri reports threads alive at exit.
+#[cfg_attr(
+    miri,
+    ignore = "leaves the pool's worker threads parked at exit, by design"
+)]
 fn dropping_the_pool_inside_its_own_job_panics_instead_of_hanging() {
     let pool = std::sync::Arc::new(std::sync::Mutex::new(Some(Pool::new(2))));
     let inner = std::sync::Arc::clone(&pool);
