@@ -177,6 +177,47 @@ fn miri() -> StageResult {
 }
 
 fn package() -> StageResult {
+    forget_stale_package_sources()?;
     cmd("cargo", &["package", "--workspace", "--allow-dirty"]).run_ok()?;
     Ok(Outcome::Passed { tests: None })
+}
+
+/// Removes the sources cargo unpacked from an earlier `cargo package --workspace`.
+///
+/// To verify a crate that depends on another of ours, cargo serves the freshly packaged
+/// tarballs from a local registry under `target/package/` and unpacks them into
+/// `$CARGO_HOME/registry/src/-<hash of that path>/`. It skips the unpacking when that folder
+/// is already there, so a machine that keeps `$CARGO_HOME` between runs from the same path
+/// verifies against last run's `gearset-sync` (a CI run failed this way: `CAN_SLEEP` not
+/// found). None of our crates comes from crates.io, so every `gearset-*` folder there is
+/// such a leftover.
+fn forget_stale_package_sources() -> Result<(), String> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cargo")));
+    let Some(sources) = home.map(|h| h.join("registry").join("src")) else {
+        return Ok(());
+    };
+    let ours = primitives();
+    for registry in std::fs::read_dir(&sources).into_iter().flatten().flatten() {
+        for unpacked in std::fs::read_dir(registry.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let name = unpacked.file_name().to_string_lossy().into_owned();
+            if ours
+                .iter()
+                .any(|crate_name| name.starts_with(&format!("{crate_name}-")))
+            {
+                eprintln!(
+                    "package: removing stale unpacked {}",
+                    unpacked.path().display()
+                );
+                std::fs::remove_dir_all(unpacked.path())
+                    .map_err(|e| format!("removing {}: {e}", unpacked.path().display()))?;
+            }
+        }
+    }
+    Ok(())
 }
