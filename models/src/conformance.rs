@@ -124,10 +124,68 @@ impl SpecChecker {
     }
 }
 
+#[cfg(gearset_shuttle)]
+impl SpecChecker {
+    /// The spec → code direction: for each seed in `seeds`, a random behaviour of at most
+    /// `max_len` steps among the transitions `allow` accepts
+    /// ([`random_behaviour_where`](Self::random_behaviour_where)), driven through the code by
+    /// `drive` on one thread ([`on_one_thread`]); what the code recorded on the way must be a
+    /// behaviour of the spec. `drive` asserts, step by step, that the code's results are the
+    /// spec's. Returns (behaviours, spec steps) for the suite's summary line.
+    pub fn replay_behaviours<D>(
+        &self,
+        seeds: core::ops::Range<u64>,
+        max_len: usize,
+        allow: impl Fn(&SpecStep) -> bool,
+        max_stutter: usize,
+        drive: D,
+    ) -> (usize, usize)
+    where
+        D: Fn(&[SpecStep]) -> Vec<Step> + Send + Sync + Clone + 'static,
+    {
+        let (mut behaviours, mut steps) = (0, 0);
+        for seed in seeds {
+            let behaviour = self.random_behaviour_where(seed, max_len, &allow);
+            steps += behaviour.len();
+            let drive = drive.clone();
+            let recorded = on_one_thread(move || drive(&behaviour));
+            let what = format!("seed {seed}: the code's run of a spec behaviour");
+            self.check_or_panic(&recorded, max_stutter, &what);
+            behaviours += 1;
+        }
+        (behaviours, steps)
+    }
+}
+
 /// A trace as its scenario lines, one per line (for failure messages).
 pub fn show(trace: &[Step]) -> String {
     let lines: Vec<String> = trace.iter().map(scenario_line).collect();
     lines.join("\n")
+}
+
+/// Runs `scenario` `random` times under shuttle's random scheduler and `pct` times under PCT
+/// (depth 3) and returns the trace each run returned, in run order: how a suite records the
+/// real interleavings of its scenario. Panics if a run did not record (a panicking scenario
+/// already fails the shuttle check).
+#[cfg(gearset_shuttle)]
+pub fn record_runs<S>(random: usize, pct: usize, scenario: S) -> Vec<Vec<Step>>
+where
+    S: Fn() -> Vec<Step> + Send + Sync + 'static,
+{
+    let traces = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = std::sync::Arc::clone(&traces);
+    let scenario = std::sync::Arc::new(scenario);
+    let run = move || {
+        let trace = scenario();
+        sink.lock().unwrap().push(trace);
+    };
+    let run = std::sync::Arc::new(run);
+    let random_run = std::sync::Arc::clone(&run);
+    gearset_sync::shuttle::check_random(move || random_run(), random);
+    gearset_sync::shuttle::check_pct(move || run(), pct, 3);
+    let traces = std::mem::take(&mut *traces.lock().unwrap());
+    assert_eq!(traces.len(), random + pct, "every run recorded a trace");
+    traces
 }
 
 /// Runs `drive` once, on one thread, inside a shuttle execution (shuttle's atomics and locks

@@ -29,17 +29,14 @@
 #![cfg(all(gearset_shuttle, gearset_trace))]
 #![allow(clippy::disallowed_types)]
 
-use std::{
-    collections::HashSet,
-    sync::{
-        Arc as StdArc, Mutex,
-        atomic::{AtomicU64 as StdAtomicU64, Ordering::Relaxed},
-    },
+use std::sync::{
+    Arc as StdArc,
+    atomic::{AtomicU64 as StdAtomicU64, Ordering::Relaxed},
 };
 
 use gearset_bcast::{Policy, Publisher, RecvError, StartAt, Subscriber, TryRecvError, channel};
 use gearset_models::{
-    conformance::{Rejection, SpecChecker, SpecState, SpecStep, scenario_line},
+    conformance::{Rejection, SpecChecker, SpecState, SpecStep, record_runs, show},
     shuttle_iterations,
 };
 use gearset_sync::{
@@ -94,7 +91,6 @@ const SCENARIOS: [Scenario; 4] = [
     },
 ];
 
-static TRACES: Mutex<Vec<Vec<Step>>> = Mutex::new(Vec::new());
 /// Varies the late reader's start and how much it reads, run after run.
 static RUN: StdAtomicU64 = StdAtomicU64::new(0);
 
@@ -122,7 +118,7 @@ fn late_reader(publisher: Publisher<u64>, variant: u64) {
 
 /// One run of `scenario`: set up (unrecorded), then every writer and reader on its own
 /// thread, named after its spec process.
-fn run(scenario: &Scenario) {
+fn run(scenario: &Scenario) -> Vec<Step> {
     let variant = RUN.fetch_add(1, Relaxed);
     let (publisher, first) = channel::<u64>(2, scenario.policy);
     let second = (!scenario.late).then(|| first.clone());
@@ -157,14 +153,7 @@ fn run(scenario: &Scenario) {
     for t in threads {
         t.join().unwrap();
     }
-    TRACES.lock().unwrap().push(bcast_steps(trace::take()));
-}
-
-/// Runs `scenario` `runs` times with random and `runs` times with PCT schedules.
-fn record(scenario: &'static Scenario, runs: usize) -> Vec<Vec<Step>> {
-    shuttle::check_random(move || run(scenario), runs);
-    shuttle::check_pct(move || run(scenario), runs, 3);
-    std::mem::take(&mut *TRACES.lock().unwrap())
+    bcast_steps(trace::take())
 }
 
 /// The actions of `AtomicBcast.tla`. The wait strategies' event counts record their own
@@ -197,37 +186,24 @@ fn bcast_steps(mut trace: Vec<Step>) -> Vec<Step> {
 }
 
 fn explain(rejection: &Rejection, trace: &[Step]) -> String {
-    let lines: Vec<String> = trace.iter().map(scenario_line).collect();
     format!(
         "the spec rejects step {} `{}`: {}\ntrace:\n{}",
         rejection.index,
         rejection.line,
         rejection.message,
-        lines.join("\n")
+        show(trace)
     )
 }
 
 #[test]
 fn bcast_runs_are_spec_behaviours() {
     let runs = shuttle_iterations(200);
-    let (mut total, mut distinct_total, mut steps) = (0, 0, 0);
     for scenario in &SCENARIOS {
-        let traces = record(scenario, runs);
-        assert_eq!(traces.len(), 2 * runs, "every run recorded a trace");
-        let distinct: HashSet<Vec<Step>> = traces.iter().cloned().collect();
+        let traces = record_runs(runs, runs, move || run(scenario));
         let checker = SpecChecker::load(SPEC, scenario.cfg);
-        for trace in &distinct {
-            if let Err(rejection) = checker.check(trace, MAX_STUTTER) {
-                panic!("{}: {}", scenario.name, explain(&rejection, trace));
-            }
-            steps += trace.len();
-        }
-        total += traces.len();
-        distinct_total += distinct.len();
+        let name = format!("AtomicBcast {}", scenario.name);
+        checker.check_runs(&name, &traces, MAX_STUTTER);
     }
-    println!(
-        "conformance: AtomicBcast: {total} runs, {distinct_total} distinct traces, {steps} steps, 0 discrepancies"
-    );
 }
 
 /// The check can fail: with the code mutant `bcast_no_stamp_recheck` (an Overwrite reader
@@ -246,8 +222,7 @@ fn bcast_stamp_recheck_mutant_is_rejected() {
     let mut runs = 0;
     for _ in 0..20 {
         runs += 100;
-        shuttle::check_pct(move || run(scenario), 100, 3);
-        let traces = std::mem::take(&mut *TRACES.lock().unwrap());
+        let traces = record_runs(0, 100, move || run(scenario));
         found = traces
             .into_iter()
             .find_map(|t| checker.check(&t, MAX_STUTTER).err().map(|r| (r, t)));

@@ -41,17 +41,15 @@
 #![cfg(all(gearset_shuttle, gearset_trace))]
 #![allow(clippy::disallowed_types)]
 
-use std::sync::Mutex;
-
 use tla_checker::ast::Value;
 
 use gearset_disruptor::{Disruptor, EventPoller, Multi, PollState, Producer};
 use gearset_models::{
-    conformance::{SpecChecker, SpecState, SpecStep, on_one_thread},
+    conformance::{SpecChecker, SpecState, SpecStep, record_runs},
     shuttle_iterations,
 };
 use gearset_sync::{
-    mutant, shuttle, thread,
+    mutant, thread,
     trace::{self, Step},
     trace_action,
 };
@@ -65,8 +63,6 @@ const SIZE: usize = 2;
 const MAX_BATCH: usize = 2;
 const PRODUCERS: [&str; 2] = ["p1", "p2"];
 const CONSUMERS: [&str; 2] = ["\"a\"", "\"b\""];
-
-static TRACES: Mutex<Vec<Vec<Step>>> = Mutex::new(Vec::new());
 
 /// A consumer thread's handler: records the spec's `ReadSlot` with the value it read.
 fn reader() -> impl FnMut(&u64, u64, bool) + Send + 'static {
@@ -84,7 +80,7 @@ fn produce(mut producer: Producer<u64, Multi>, sizes: &'static [usize]) {
     }
 }
 
-fn run_spec_scenario() {
+fn run_spec_scenario() -> Vec<Step> {
     let mut builder = Disruptor::multi_producer(SIZE, || 0u64).unwrap();
     let a = builder
         .consumer(reader())
@@ -110,7 +106,7 @@ fn run_spec_scenario() {
     for p in producers {
         p.join().unwrap();
     }
-    TRACES.lock().unwrap().push(disruptor_steps(trace::take()));
+    disruptor_steps(trace::take())
 }
 
 /// The spec's actions. The `Blocking` wait strategies' event counts record their own
@@ -143,7 +139,7 @@ fn disruptor_steps(trace: Vec<Step>) -> Vec<Step> {
 /// The single-producer flavor with a diamond (`"a"` and `"c"` after the publisher, `"b"`
 /// after both), against `models/Disruptor_sp_diamond_n2_s3.cfg`: producer `p1` publishes a
 /// batch of 2 and one event while the main thread shuts the disruptor down.
-fn run_sp_diamond_scenario() {
+fn run_sp_diamond_scenario() -> Vec<Step> {
     let mut builder = Disruptor::single_producer(SIZE, || 0u64).unwrap();
     let upstream = ["\"a\"", "\"c\""].map(|name| {
         builder
@@ -170,32 +166,26 @@ fn run_sp_diamond_scenario() {
     });
     disruptor.shutdown().unwrap();
     p1.join().unwrap();
-    TRACES.lock().unwrap().push(disruptor_steps(trace::take()));
+    disruptor_steps(trace::take())
 }
 
 #[test]
 fn disruptor_runs_are_spec_behaviours() {
     let runs = shuttle_iterations(2_000);
-    shuttle::check_random(run_spec_scenario, runs);
-    shuttle::check_pct(run_spec_scenario, runs, 3);
-    let traces = std::mem::take(&mut *TRACES.lock().unwrap());
-    assert_eq!(traces.len(), 2 * runs, "every run recorded a trace");
+    let traces = record_runs(runs, runs, run_spec_scenario);
     let checker = SpecChecker::load(SPEC, CFG);
     checker.check_runs("Disruptor", &traces, MAX_STUTTER);
 
     // The single producer and a diamond, against the SP config.
     let sp_runs = shuttle_iterations(1_000);
-    shuttle::check_random(run_sp_diamond_scenario, sp_runs);
-    shuttle::check_pct(run_sp_diamond_scenario, sp_runs, 3);
-    let sp_traces = std::mem::take(&mut *TRACES.lock().unwrap());
+    let sp_traces = record_runs(sp_runs, sp_runs, run_sp_diamond_scenario);
     let sp_checker = SpecChecker::load(SPEC, SP_CFG);
     sp_checker.check_runs("Disruptor SP diamond", &sp_traces, MAX_STUTTER);
 
     // The check can fail: publish before write, switched on for these runs only.
     mutant::set(Some("disruptor_publish_before_write"));
-    shuttle::check_random(run_spec_scenario, 20);
+    let buggy = record_runs(20, 0, run_spec_scenario);
     mutant::set(None);
-    let buggy = std::mem::take(&mut *TRACES.lock().unwrap());
     for trace in &buggy {
         let first_publish = trace.iter().position(|s| s.action == "PublishFlag");
         let Some(at) = first_publish else {
@@ -387,15 +377,7 @@ fn replay(behaviour: &[SpecStep]) -> Vec<Step> {
 #[test]
 fn spec_behaviours_replay_on_the_code() {
     let checker = SpecChecker::load(SPEC, CFG);
-    let (mut behaviours, mut steps) = (0, 0);
-    for seed in 0..150 {
-        let behaviour = checker.random_behaviour_where(seed, 80, drivable);
-        let driven = behaviour.clone();
-        let recorded = on_one_thread(move || replay(&driven));
-        checker.check_or_panic(&recorded, MAX_STUTTER, &format!("seed {seed}"));
-        behaviours += 1;
-        steps += behaviour.len();
-    }
+    let (behaviours, steps) = checker.replay_behaviours(0..150, 80, drivable, MAX_STUTTER, replay);
     assert!(steps > 0);
     println!(
         "conformance: Disruptor replay: {behaviours} behaviours, {steps} steps, 0 discrepancies"

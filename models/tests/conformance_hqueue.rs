@@ -34,19 +34,16 @@
 
 use std::{
     collections::BTreeMap,
-    sync::{
-        Mutex,
-        atomic::{AtomicUsize as StdAtomicUsize, Ordering::Relaxed},
-    },
+    sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering::Relaxed},
 };
 
 use gearset_hqueue::{Config, Injector, Placement, Topology, Worker};
 use gearset_models::{
-    conformance::{SpecChecker, SpecState, SpecStep, on_one_thread, show},
+    conformance::{SpecChecker, SpecState, SpecStep, on_one_thread, record_runs, show},
     shuttle_iterations,
 };
 use gearset_sync::{
-    mutant, shuttle, thread,
+    mutant, thread,
     trace::{self, Step},
 };
 use tla_checker::ast::Value;
@@ -57,7 +54,6 @@ const MAX_STUTTER: usize = 0;
 const ROLES: [&str; 2] = ["<<1, 1>>", "<<1, 2>>"];
 /// The frames each worker pushes (the spec's `Owned`, with `Frame(i) = i % 2`).
 const PUSHES: [&[u64]; 2] = [&[1, 0], &[0]];
-static TRACES: Mutex<Vec<Vec<Step>>> = Mutex::new(Vec::new());
 /// Counts runs, to alternate worker `<<1, 1>>`'s push order (a std atomic: not a scheduling
 /// point).
 static RUN: StdAtomicUsize = StdAtomicUsize::new(0);
@@ -79,7 +75,7 @@ fn tree() -> (Injector<u32>, Vec<Worker<u32>>) {
 /// One run: both workers push their items (worker `<<1, 1>>` in either order, alternating
 /// from run to run) and pop twice; the injector pushes; the thief steals once
 /// from each ring.
-fn run_scenario() {
+fn run_scenario() -> Vec<Step> {
     let (injector, workers) = tree();
     trace::set_role("main");
     let threads: Vec<_> = workers
@@ -113,20 +109,13 @@ fn run_scenario() {
     for t in threads.into_iter().chain([thief, outside]) {
         t.join().unwrap();
     }
-    TRACES.lock().unwrap().push(trace::take());
-}
-
-fn take_traces() -> Vec<Vec<Step>> {
-    std::mem::take(&mut *TRACES.lock().unwrap())
+    trace::take()
 }
 
 #[test]
 fn hqueue_runs_are_spec_behaviours() {
     let runs = shuttle_iterations(1_000);
-    shuttle::check_random(run_scenario, runs);
-    shuttle::check_pct(run_scenario, runs, 3);
-    let traces = take_traces();
-    assert_eq!(traces.len(), 2 * runs, "every run recorded a trace");
+    let traces = record_runs(runs, runs, run_scenario);
     SpecChecker::load(SPEC, CFG).check_runs("HQueue", &traces, MAX_STUTTER);
 }
 
@@ -140,11 +129,11 @@ fn first_claim(trace: &[Step]) -> Option<usize> {
 #[test]
 fn copy_steal_mutant_is_rejected_at_its_claim() {
     mutant::set(Some("hqueue_copy_steal"));
-    shuttle::check_random(run_scenario, shuttle_iterations(100));
+    let buggy = record_runs(shuttle_iterations(100), 0, run_scenario);
     mutant::set(None);
     let checker = SpecChecker::load(SPEC, CFG);
     let mut rejected = 0;
-    for trace in take_traces() {
+    for trace in buggy {
         // A claim from a ring: the mutant's only change. (A climb's claim from a shared queue
         // is a correct critical section.)
         let Some(at) = trace.iter().position(|s| {

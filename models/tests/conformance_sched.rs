@@ -28,10 +28,10 @@
 #![cfg(all(gearset_shuttle, gearset_trace))]
 #![allow(clippy::disallowed_types)]
 
-use std::{collections::HashMap, panic, sync::Mutex};
+use std::{collections::HashMap, panic};
 
 use gearset_models::{
-    conformance::{SpecChecker, SpecStep, on_one_thread, show},
+    conformance::{SpecChecker, SpecStep, record_runs, show},
     shuttle_iterations,
 };
 use gearset_sched::{
@@ -48,7 +48,6 @@ const CFG: &str = "sched/models/Sched_w2_t2.cfg";
 const WORKERS: usize = 2;
 const TASKS: usize = 2;
 const MAX_STUTTER: usize = 0;
-static TRACES: Mutex<Vec<Vec<Step>>> = Mutex::new(Vec::new());
 
 /// The actions of `Sched.tla`. The queue tree underneath records its own steps (`Inject`,
 /// `PopLocal`, `StartClimb`, ...) for `tla/hqueue/HQueue.tla`; they are not this spec's
@@ -84,23 +83,20 @@ fn is_true(shown: String) -> bool {
     shown.eq_ignore_ascii_case("true")
 }
 
-fn run_spec_scenario() {
+fn run_spec_scenario() -> Vec<Step> {
     trace::set_role("p");
     let pool = Pool::new(WORKERS);
     for _ in 0..TASKS {
         drop(pool.spawn(|_| ()));
     }
     drop(pool);
-    TRACES.lock().unwrap().push(sched_steps(trace::take()));
+    sched_steps(trace::take())
 }
 
 #[test]
 fn sched_runs_are_spec_behaviours() {
     let runs = shuttle_iterations(900);
-    shuttle::check_random(run_spec_scenario, runs);
-    shuttle::check_pct(run_spec_scenario, runs, 3);
-    let traces = std::mem::take(&mut *TRACES.lock().unwrap());
-    assert_eq!(traces.len(), 2 * runs, "every run recorded a trace");
+    let traces = record_runs(runs, runs, run_spec_scenario);
     let checker = SpecChecker::load(SPEC, CFG);
     checker.check_runs("Sched", &traces, MAX_STUTTER);
 }
@@ -145,9 +141,9 @@ fn no_recheck_mutant_is_rejected_at_its_sleep() {
         );
         tried += 1;
         // A lost wake-up can leave the owner waiting for quiescence forever: shuttle then
-        // reports a deadlock, and the partial trace is still in the log.
-        let _ = panic::catch_unwind(|| shuttle::check_random(run_spec_scenario, 1));
-        TRACES.lock().unwrap().clear();
+        // reports a deadlock, and the partial trace is still in the log (a run that ends
+        // took its own trace, and leaves the log empty).
+        let _ = panic::catch_unwind(|| shuttle::check_random(|| drop(run_spec_scenario()), 1));
         let trace = sched_steps(trace::take());
         let trace = if trace.is_empty() {
             continue;
@@ -271,15 +267,6 @@ fn replay(behaviour: &[SpecStep]) -> Vec<Step> {
 #[test]
 fn spec_behaviours_replay_on_the_code() {
     let checker = SpecChecker::load(SPEC, CFG);
-    let (mut behaviours, mut steps) = (0, 0);
-    for seed in 0..150 {
-        let behaviour = checker.random_behaviour_where(seed, 80, drivable);
-        let driven = behaviour.clone();
-        let recorded = on_one_thread(move || replay(&driven));
-        let what = format!("seed {seed}: the code's run of a spec behaviour");
-        checker.check_or_panic(&recorded, MAX_STUTTER, &what);
-        behaviours += 1;
-        steps += behaviour.len();
-    }
+    let (behaviours, steps) = checker.replay_behaviours(0..150, 80, drivable, MAX_STUTTER, replay);
     println!("conformance: Sched replay: {behaviours} behaviours, {steps} steps, 0 discrepancies");
 }

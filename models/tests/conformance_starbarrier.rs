@@ -35,16 +35,15 @@
 use std::{
     collections::HashSet,
     panic::{AssertUnwindSafe, catch_unwind},
-    sync::Mutex,
 };
 
 use gearset_models::{
-    conformance::{SpecChecker, SpecStep, on_one_thread},
+    conformance::{SpecChecker, SpecStep, on_one_thread, record_runs},
     shuttle_iterations,
 };
 use gearset_starbarrier::{BarrierError, Worker, workers};
 use gearset_sync::{
-    mutant, shuttle,
+    mutant,
     thread::{self, JoinHandle},
     trace::{self, Step},
     wait::{BusySpin, Phased, WaitStrategy, Yielding},
@@ -59,7 +58,6 @@ const CFG_N3: &str = "starbarrier/models/StarBarrier_n3_k3.cfg";
 /// that random walks do not end after a few steps (every process may leave at every step).
 const CFG_STAY: &str = "starbarrier/models/StarBarrier_n2_k2_stay.cfg";
 const EARLY_PASS: &str = "starbarrier_skip_last_peer";
-static TRACES: Mutex<Vec<Vec<Step>>> = Mutex::new(Vec::new());
 
 /// What the scenario's odd participant does in superstep 1.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -108,13 +106,13 @@ const ACTIONS: &[&str] = &[
     "CasBroken",
 ];
 
-fn finish(handles: Vec<JoinHandle<()>>) {
+fn finish(handles: Vec<JoinHandle<()>>) -> Vec<Step> {
     for handle in handles {
         handle.join().unwrap();
     }
     let mut steps = trace::take();
     steps.retain(|s| ACTIONS.contains(&s.action));
-    TRACES.lock().unwrap().push(steps);
+    steps
 }
 
 /// Keeps the panics the scenarios cause on purpose (messages ending in "(intended)") out of
@@ -155,9 +153,9 @@ fn two_workers_body(w: &mut Worker<Log, Msg, Yielding>, twist: Twist) {
     }
 }
 
-fn two_workers(twist: Twist) {
+fn two_workers(twist: Twist) -> Vec<Step> {
     let ws = workers(2, Yielding::new(), Log::new()).unwrap();
-    finish(spawn_all(ws, two_workers_body, twist));
+    finish(spawn_all(ws, two_workers_body, twist))
 }
 
 /// N = 3, K = 3, no messages: serial turn, sync; worker 2 may leave in superstep 1, worker 0
@@ -185,18 +183,9 @@ fn three_workers_body(w: &mut Worker<Log, Msg, Phased>, twist: Twist) {
     }
 }
 
-fn three_workers(twist: Twist) {
+fn three_workers(twist: Twist) -> Vec<Step> {
     let ws = workers(3, Phased::new(), Log::new()).unwrap();
-    finish(spawn_all(ws, three_workers_body, twist));
-}
-
-/// Runs `scenario` under shuttle's random and PCT schedulers, `runs` times each.
-fn record(scenario: impl Fn() + Send + Sync + Clone + 'static, runs: usize) -> Vec<Vec<Step>> {
-    shuttle::check_random(scenario.clone(), runs);
-    shuttle::check_pct(scenario, runs, 3);
-    let traces = std::mem::take(&mut *TRACES.lock().unwrap());
-    assert_eq!(traces.len(), 2 * runs, "every run recorded a trace");
-    traces
+    finish(spawn_all(ws, three_workers_body, twist))
 }
 
 #[test]
@@ -207,7 +196,7 @@ fn recorded_runs_are_spec_behaviours() {
     let n2 = SpecChecker::load(SPEC, CFG_N2);
     let n3 = SpecChecker::load(SPEC, CFG_N3);
     for twist in [Twist::None, Twist::Leaves, Twist::Panics] {
-        let traces = record(move || two_workers(twist), runs);
+        let traces = record_runs(runs, runs, move || two_workers(twist));
         n2.check_runs(
             &format!("StarBarrier 2 workers {twist:?}"),
             &traces,
@@ -215,7 +204,7 @@ fn recorded_runs_are_spec_behaviours() {
         );
     }
     for twist in [Twist::None, Twist::Leaves, Twist::Fuzzy] {
-        let traces = record(move || three_workers(twist), runs);
+        let traces = record_runs(runs, runs, move || three_workers(twist));
         n3.check_runs(
             &format!("StarBarrier 3 workers {twist:?}"),
             &traces,
@@ -234,7 +223,7 @@ fn early_pass_mutant_child() {
         "GEARSET_MUTANT={EARLY_PASS} must be set"
     );
     let checker = SpecChecker::load(SPEC, CFG_N3);
-    let traces = record(|| three_workers(Twist::None), 20);
+    let traces = record_runs(20, 20, || three_workers(Twist::None));
     for trace in traces.iter().collect::<HashSet<_>>() {
         // Workers 0 and 1 skip peer 2 (the last); worker 2's own scan is whole.
         let early = trace

@@ -23,11 +23,11 @@
 
 use std::{
     collections::{HashMap, HashSet},
-    sync::{Mutex, atomic::AtomicUsize as StdAtomicUsize},
+    sync::atomic::AtomicUsize as StdAtomicUsize,
 };
 
 use gearset_models::{
-    conformance::{SpecChecker, SpecStep, on_one_thread},
+    conformance::{SpecChecker, SpecStep, on_one_thread, record_runs},
     shuttle_iterations,
 };
 use gearset_sync::{
@@ -36,13 +36,12 @@ use gearset_sync::{
         AtomicUsize,
         Ordering::{AcqRel, Acquire, Relaxed, Release},
     },
-    shuttle, thread,
+    thread,
     trace::{self, Step},
     trace_action,
 };
 
 const MAX_STUTTER: usize = 0;
-static TRACES: Mutex<Vec<Vec<Step>>> = Mutex::new(Vec::new());
 
 struct Shared {
     items: AtomicUsize,
@@ -87,7 +86,7 @@ fn take(shared: &Shared, role: &str) -> Option<()> {
     }
 }
 
-fn run_spec_scenario() {
+fn run_spec_scenario() -> Vec<Step> {
     let shared = Arc::new(Shared {
         items: AtomicUsize::new(0),
         consumed: StdAtomicUsize::new(0),
@@ -113,16 +112,13 @@ fn run_spec_scenario() {
     for waiter in waiters {
         waiter.join().unwrap();
     }
-    TRACES.lock().unwrap().push(trace::take());
+    trace::take()
 }
 
 #[test]
 fn event_count_runs_are_spec_behaviours() {
     let runs = shuttle_iterations(1_000);
-    shuttle::check_random(run_spec_scenario, runs);
-    shuttle::check_pct(run_spec_scenario, runs, 3);
-    let traces = std::mem::take(&mut *TRACES.lock().unwrap());
-    assert_eq!(traces.len(), 2 * runs, "every run recorded a trace");
+    let traces = record_runs(runs, runs, run_spec_scenario);
     let distinct: HashSet<Vec<Step>> = traces.iter().cloned().collect();
     let checker = SpecChecker::load(
         "sync/EventCount.tla",
@@ -246,14 +242,9 @@ fn spec_behaviours_replay_on_the_code() {
     let (mut behaviours, mut steps) = (0, 0);
     for (cfg, notify_all) in configs {
         let checker = SpecChecker::load("sync/EventCount.tla", cfg);
-        for seed in 0..100 {
-            let behaviour = checker.random_behaviour_where(seed, 60, drivable);
-            let recorded = replay_on_shuttle(&behaviour, notify_all);
-            let what = format!("{cfg} seed {seed}: the code's run of a spec behaviour");
-            checker.check_or_panic(&recorded, MAX_STUTTER, &what);
-            behaviours += 1;
-            steps += behaviour.len();
-        }
+        let drive = move |behaviour: &[SpecStep]| replay(behaviour, notify_all);
+        let (b, s) = checker.replay_behaviours(0..100, 60, drivable, MAX_STUTTER, drive);
+        (behaviours, steps) = (behaviours + b, steps + s);
     }
     println!(
         "conformance: EventCount replay: {behaviours} behaviours, {steps} steps, 0 discrepancies"
