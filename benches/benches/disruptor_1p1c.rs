@@ -18,52 +18,43 @@ use std::{
         },
     },
     thread,
-    time::{Duration, Instant},
 };
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use crossbeam_utils::CachePadded;
-use disruptor::Producer as _;
+use gearset_benches::bursts::{
+    Sink, counting, measure_bursts, publish_disruptor_crate, publish_gearset, sink,
+};
 
 const RING: usize = 1024;
 // A multiple of `BATCH`, so batched and one-at-a-time runs publish the same count.
 const BURST: u64 = 10_240;
 const BATCH: usize = 64;
 
-type Sink = Arc<CachePadded<AtomicU64>>;
-
-fn wait_for(sink: &Sink, target: u64) {
-    while sink.load(Acquire) < target {
-        hint::spin_loop();
-    }
-}
-
 /// Runs `iters` bursts with `publish_burst` and returns the time until the consumer saw them.
-fn measure(iters: u64, sink: &Sink, total: &mut u64, mut publish_burst: impl FnMut()) -> Duration {
-    let start = Instant::now();
-    for _ in 0..iters {
-        publish_burst();
-        *total += BURST;
-    }
-    wait_for(sink, *total);
-    start.elapsed()
+fn measure(
+    iters: u64,
+    sink: &Sink,
+    total: &mut u64,
+    publish_burst: impl FnMut(),
+) -> std::time::Duration {
+    measure_bursts(
+        iters,
+        BURST,
+        std::slice::from_ref(sink),
+        total,
+        publish_burst,
+    )
 }
 
 fn gearset(c: &mut Criterion, group: &str, batch: usize) {
     use gearset_disruptor::Disruptor;
     use gearset_sync::wait::BusySpin;
-    let sink: Sink = Arc::new(CachePadded::new(AtomicU64::new(0)));
+    let sink = sink();
     let mut builder = Disruptor::single_producer(RING, || 0u64).unwrap();
-    let consumer_sink = Arc::clone(&sink);
-    let mut count = 0;
+    let mut count = counting(&sink);
     builder
-        .consumer(move |e: &u64, _, end_of_batch| {
-            count += 1;
-            hint::black_box(e);
-            if end_of_batch {
-                consumer_sink.store(count, Release);
-            }
-        })
+        .consumer(move |e: &u64, _, end_of_batch| count(e, end_of_batch))
         .wait_strategy(BusySpin::new())
         .add();
     builder.producer_wait_strategy(BusySpin::new());
@@ -74,15 +65,7 @@ fn gearset(c: &mut Criterion, group: &str, batch: usize) {
     g.bench_function("gearset", |b| {
         b.iter_custom(|iters| {
             measure(iters, &sink, &mut total, || {
-                if batch == 1 {
-                    for i in 0..BURST {
-                        producer.publish(|e, _| *e = i).unwrap();
-                    }
-                } else {
-                    for _ in 0..BURST / batch as u64 {
-                        producer.publish_batch(batch, |e, seq| *e = seq).unwrap();
-                    }
-                }
+                publish_gearset(&mut producer, BURST, batch)
             })
         })
     });
@@ -92,16 +75,9 @@ fn gearset(c: &mut Criterion, group: &str, batch: usize) {
 }
 
 fn disruptor_crate(c: &mut Criterion, group: &str, batch: usize) {
-    let sink: Sink = Arc::new(CachePadded::new(AtomicU64::new(0)));
-    let consumer_sink = Arc::clone(&sink);
-    let mut count = 0;
-    let handler = move |e: &u64, _seq: i64, end_of_batch: bool| {
-        count += 1;
-        hint::black_box(e);
-        if end_of_batch {
-            consumer_sink.store(count, Release);
-        }
-    };
+    let sink = sink();
+    let mut count = counting(&sink);
+    let handler = move |e: &u64, _seq: i64, end_of_batch: bool| count(e, end_of_batch);
     let mut producer = disruptor::build_single_producer(RING, || 0u64, disruptor::BusySpin)
         .handle_events_with(handler)
         .build();
@@ -111,19 +87,7 @@ fn disruptor_crate(c: &mut Criterion, group: &str, batch: usize) {
     g.bench_function("disruptor", |b| {
         b.iter_custom(|iters| {
             measure(iters, &sink, &mut total, || {
-                if batch == 1 {
-                    for i in 0..BURST {
-                        producer.publish(|e| *e = i);
-                    }
-                } else {
-                    for _ in 0..BURST / batch as u64 {
-                        producer.batch_publish(batch, |iter| {
-                            for (i, e) in iter.enumerate() {
-                                *e = i as u64;
-                            }
-                        });
-                    }
-                }
+                publish_disruptor_crate(&mut producer, BURST, batch)
             })
         })
     });
@@ -131,7 +95,7 @@ fn disruptor_crate(c: &mut Criterion, group: &str, batch: usize) {
 }
 
 fn crossbeam(c: &mut Criterion, group: &str) {
-    let sink: Sink = Arc::new(CachePadded::new(AtomicU64::new(0)));
+    let sink = sink();
     let (tx, rx) = crossbeam_channel::bounded::<u64>(RING);
     let consumer_sink = Arc::clone(&sink);
     let consumer = thread::spawn(move || {
@@ -165,7 +129,7 @@ fn crossbeam(c: &mut Criterion, group: &str) {
 /// rtrb: the consumer pops what is there (`read_chunk` of everything, like a disruptor batch);
 /// the producer pushes one at a time or writes chunks of `batch`.
 fn rtrb_ring(c: &mut Criterion, group: &str, batch: usize) {
-    let sink: Sink = Arc::new(CachePadded::new(AtomicU64::new(0)));
+    let sink = sink();
     let (mut tx, mut rx) = rtrb::RingBuffer::<u64>::new(RING);
     let consumer_sink = Arc::clone(&sink);
     let stop = Arc::new(CachePadded::new(AtomicU64::new(0)));

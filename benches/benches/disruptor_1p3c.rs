@@ -11,59 +11,22 @@
 //! Run: `cargo bench -p gearset-benches --bench disruptor_1p3c`.
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
-use std::{
-    hint,
-    sync::{
-        Arc,
-        atomic::{
-            AtomicU64,
-            Ordering::{Acquire, Release},
-        },
-    },
-    thread,
-    time::{Duration, Instant},
-};
+use std::{sync::Arc, thread, time::Duration};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use crossbeam_utils::CachePadded;
+use gearset_benches::bursts::{Sink, counting, measure_bursts, sink};
 
 const RING: usize = 1024;
 const BURST: u64 = 10_240;
 const CONSUMERS: usize = 3;
 
-type Sink = Arc<CachePadded<AtomicU64>>;
-
 fn sinks() -> Vec<Sink> {
-    (0..CONSUMERS)
-        .map(|_| Arc::new(CachePadded::new(AtomicU64::new(0))))
-        .collect()
-}
-
-/// A handler that counts events into `sink` at the end of each batch.
-fn counting(sink: Sink) -> impl FnMut(&u64, bool) + Send + 'static {
-    let mut count = 0;
-    move |e, end_of_batch| {
-        hint::black_box(e);
-        count += 1;
-        if end_of_batch {
-            sink.store(count, Release);
-        }
-    }
+    (0..CONSUMERS).map(|_| sink()).collect()
 }
 
 /// Runs `iters` bursts and returns the time until every sink counted them.
-fn measure(iters: u64, sinks: &[Sink], total: &mut u64, mut burst: impl FnMut()) -> Duration {
-    let start = Instant::now();
-    for _ in 0..iters {
-        burst();
-        *total += BURST;
-    }
-    for sink in sinks {
-        while sink.load(Acquire) < *total {
-            hint::spin_loop();
-        }
-    }
-    start.elapsed()
+fn measure(iters: u64, sinks: &[Sink], total: &mut u64, burst: impl FnMut()) -> Duration {
+    measure_bursts(iters, BURST, sinks, total, burst)
 }
 
 fn gearset(c: &mut Criterion, scenario: &str, pipeline: bool) {
@@ -73,7 +36,7 @@ fn gearset(c: &mut Criterion, scenario: &str, pipeline: bool) {
     let mut builder = Disruptor::single_producer(RING, || 0u64).unwrap();
     let mut previous = None;
     for sink in &sinks {
-        let mut count = counting(Arc::clone(sink));
+        let mut count = counting(sink);
         let consumer = builder
             .consumer(move |e: &u64, _, end| count(e, end))
             .wait_strategy(BusySpin::new());
@@ -105,7 +68,7 @@ fn gearset(c: &mut Criterion, scenario: &str, pipeline: bool) {
 fn disruptor_crate(c: &mut Criterion, scenario: &str, pipeline: bool) {
     let sinks = sinks();
     let handler = |sink: &Sink| {
-        let mut count = counting(Arc::clone(sink));
+        let mut count = counting(sink);
         move |e: &u64, _seq: i64, end: bool| count(e, end)
     };
     let builder = disruptor::build_single_producer(RING, || 0u64, disruptor::BusySpin)
@@ -161,7 +124,7 @@ fn crossbeam(c: &mut Criterion, scenario: &str, pipeline: bool) {
         let sink = Arc::clone(&sinks[i]);
         let next = (pipeline && i + 1 < CONSUMERS).then(|| senders[i + 1].clone());
         threads.push(thread::spawn(move || {
-            let mut count = counting(sink);
+            let mut count = counting(&sink);
             while let Ok(e) = rx.recv() {
                 if let Some(next) = &next {
                     next.send(e).unwrap();

@@ -9,36 +9,26 @@
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 use std::{
-    hint,
     sync::{
         Arc,
-        atomic::{
-            AtomicU64,
-            Ordering::{Acquire, Release},
-        },
+        atomic::Ordering::{Acquire, Release},
     },
     thread,
     time::Instant,
 };
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use crossbeam_utils::CachePadded;
 use disruptor::Producer as _;
+use gearset_benches::bursts::{Sink, counting, sink, wait_for};
 
 const RING: usize = 1024;
 const PRODUCERS: u64 = 3;
 const BURST: u64 = 3 * 3_000;
 const STOP: u64 = u64::MAX;
 
-type Counter = Arc<CachePadded<AtomicU64>>;
-
-fn counter() -> Counter {
-    Arc::new(CachePadded::new(AtomicU64::new(0)))
-}
-
 /// Starts the producer threads: each runs `publish(n)` once per generation posted on `go`.
 fn producers<P: Send + 'static>(
-    go: &Counter,
+    go: &Sink,
     handles: Vec<P>,
     publish: fn(&mut P, u64),
 ) -> Vec<thread::JoinHandle<()>> {
@@ -72,10 +62,10 @@ fn run<P: Send + 'static>(
     c: &mut Criterion,
     id: &str,
     handles: Vec<P>,
-    sink: Counter,
+    sink: Sink,
     publish: fn(&mut P, u64),
 ) {
-    let go = counter();
+    let go = gearset_benches::bursts::sink();
     let threads = producers(&go, handles, publish);
     let mut total = 0;
     let mut g = c.benchmark_group("disruptor/3p1c");
@@ -86,9 +76,7 @@ fn run<P: Send + 'static>(
             for _ in 0..iters {
                 go.fetch_add(1, Release);
                 total += BURST;
-                while sink.load(Acquire) < total {
-                    hint::spin_loop();
-                }
+                wait_for(std::slice::from_ref(&sink), total);
             }
             start.elapsed()
         })
@@ -98,26 +86,14 @@ fn run<P: Send + 'static>(
     threads.into_iter().for_each(|t| t.join().unwrap());
 }
 
-fn counting_handler(sink: &Counter) -> impl FnMut(u64, bool) + Send + 'static {
-    let sink = Arc::clone(sink);
-    let mut count = 0;
-    move |e, end_of_batch| {
-        hint::black_box(e);
-        count += 1;
-        if end_of_batch {
-            sink.store(count, Release);
-        }
-    }
-}
-
 fn gearset(c: &mut Criterion) {
     use gearset_disruptor::{Disruptor, Multi, Producer};
     use gearset_sync::wait::BusySpin;
-    let sink = counter();
-    let mut handler = counting_handler(&sink);
+    let sink = sink();
+    let mut handler = counting(&sink);
     let mut builder = Disruptor::multi_producer(RING, || 0u64).unwrap();
     builder
-        .consumer(move |e: &u64, _, eob| handler(*e, eob))
+        .consumer(move |e: &u64, _, eob| handler(e, eob))
         .wait_strategy(BusySpin::new())
         .add();
     let (producer, disruptor) = builder.build().unwrap();
@@ -138,10 +114,10 @@ fn gearset(c: &mut Criterion) {
 }
 
 fn disruptor_crate(c: &mut Criterion) {
-    let sink = counter();
-    let mut handler = counting_handler(&sink);
+    let sink = sink();
+    let mut handler = counting(&sink);
     let producer = disruptor::build_multi_producer(RING, || 0u64, disruptor::BusySpin)
-        .handle_events_with(move |e: &u64, _seq: i64, eob: bool| handler(*e, eob))
+        .handle_events_with(move |e: &u64, _seq: i64, eob: bool| handler(e, eob))
         .build();
     let handles: Vec<_> = (0..PRODUCERS).map(|_| producer.clone()).collect();
     drop(producer);
@@ -153,12 +129,12 @@ fn disruptor_crate(c: &mut Criterion) {
 }
 
 fn crossbeam(c: &mut Criterion) {
-    let sink = counter();
+    let sink = sink();
     let (tx, rx) = crossbeam_channel::bounded::<u64>(RING);
-    let mut handler = counting_handler(&sink);
+    let mut handler = counting(&sink);
     let consumer = thread::spawn(move || {
         while let Ok(e) = rx.recv() {
-            handler(e, rx.is_empty());
+            handler(&e, rx.is_empty());
         }
     });
     let handles: Vec<_> = (0..PRODUCERS).map(|_| tx.clone()).collect();

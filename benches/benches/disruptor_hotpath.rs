@@ -9,7 +9,7 @@
 use std::hint;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use disruptor::Producer as _;
+use gearset_benches::bursts::{publish_disruptor_crate, publish_gearset};
 
 const RING: usize = 1024;
 const ROUND: u64 = 512;
@@ -24,15 +24,7 @@ fn gearset(c: &mut Criterion, scenario: &str, batch: usize) {
     g.throughput(Throughput::Elements(ROUND));
     g.bench_function("gearset", |b| {
         b.iter(|| {
-            if batch == 1 {
-                for _ in 0..ROUND {
-                    producer.publish(|e, seq| *e = seq).unwrap();
-                }
-            } else {
-                for _ in 0..ROUND / batch as u64 {
-                    producer.publish_batch(batch, |e, seq| *e = seq).unwrap();
-                }
-            }
+            publish_gearset(&mut producer, ROUND, batch);
             let mut sum = 0u64;
             while let PollState::Processed(_) = poller.poll(|e, _, _| sum = sum.wrapping_add(*e)) {}
             hint::black_box(sum)
@@ -49,19 +41,7 @@ fn disruptor_crate(c: &mut Criterion, scenario: &str, batch: usize) {
     g.throughput(Throughput::Elements(ROUND));
     g.bench_function("disruptor", |b| {
         b.iter(|| {
-            if batch == 1 {
-                for i in 0..ROUND {
-                    producer.publish(|e| *e = i);
-                }
-            } else {
-                for _ in 0..ROUND / batch as u64 {
-                    producer.batch_publish(batch, |events| {
-                        for (i, e) in events.enumerate() {
-                            *e = i as u64;
-                        }
-                    });
-                }
-            }
+            publish_disruptor_crate(&mut producer, ROUND, batch);
             let mut sum = 0u64;
             if let Ok(mut events) = poller.poll() {
                 for e in &mut events {

@@ -16,6 +16,8 @@
 //! to a timing run, and the competitors (std park, `Condvar`) are std types by definition.
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
+pub mod bursts;
+
 use std::{
     hint,
     sync::{
