@@ -55,6 +55,13 @@ impl Asymmetric {
         self.expedited
     }
 
+    /// The part of the producer's half that both pairs share, a compiler fence: all of it when
+    /// expedited; otherwise [`light`](Self::light) must follow before the load it orders.
+    #[inline(always)]
+    pub(crate) fn compiler_half() {
+        core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);
+    }
+
     /// The producer's half: orders its earlier store before its later load against a
     /// [`heavy`](Self::heavy) barrier on another thread.
     #[inline(always)]

@@ -102,40 +102,41 @@ impl Control {
         min
     }
 
-    /// `true` if sequences below `hi` may be written, refreshing `cached` (a possibly stale
-    /// lower bound of `min_gating`) only when it does not already prove it.
+    /// `true` if sequences below `hi` may be written, refreshing `room_end` (a possibly stale
+    /// lower bound of `min_gating`, plus the capacity) only when it does not already prove it.
     ///
     /// The steps are the spec's: `CheckRoomCached` (to "write" or "refresh"), `ReadGate`, and
     /// `CheckRoomCached` again. A `false` return records no last check: the spec is back at
     /// "room", and the caller's next call starts with its first check.
     #[inline(always)]
-    pub(crate) fn has_room(&self, cached: &mut u64, hi: u64) -> bool {
-        self.fits(*cached, hi) || self.refresh(cached, hi)
+    pub(crate) fn has_room(&self, room_end: &mut u64, hi: u64) -> bool {
+        self.fits(*room_end, hi) || self.refresh(room_end, hi)
     }
 
     /// The cache did not prove room: refresh it from the final consumers and check again.
     #[cold]
     #[inline(never)]
-    fn refresh(&self, cached: &mut u64, hi: u64) -> bool {
+    fn refresh(&self, room_end: &mut u64, hi: u64) -> bool {
         gearset_sync::trace_action!(
             "CheckRoomCached",
             "ppc'[SELF] = \"refresh\" /\\ ppc'[SELF] # ppc[SELF]"
         );
-        *cached = self.min_gating();
+        let gate = self.min_gating();
+        // Saturating: with no final consumer the gate is `u64::MAX`, and nothing gates.
+        *room_end = gate.saturating_add(self.capacity);
         gearset_sync::trace_action!(
             "ReadGate",
             "gate'[SELF] = {} /\\ ppc'[SELF] = \"room\" /\\ ppc'[SELF] # ppc[SELF]",
-            *cached
+            gate
         );
-        self.fits(*cached, hi)
+        self.fits(*room_end, hi)
     }
 
     /// The cached half of the room check: `true` (and the spec's `CheckRoomCached` to
-    /// "write") if `cached` proves room for `hi`.
+    /// "write") if the cached `room_end` proves room for `hi`.
     #[inline(always)]
-    fn fits(&self, cached: u64, hi: u64) -> bool {
-        let fits =
-            hi <= cached + self.capacity || gearset_sync::mutant::on("disruptor_ignore_gating");
+    fn fits(&self, room_end: u64, hi: u64) -> bool {
+        let fits = hi <= room_end || gearset_sync::mutant::on("disruptor_ignore_gating");
         if fits {
             gearset_sync::trace_action!(
                 "CheckRoomCached",
@@ -149,19 +150,19 @@ impl Control {
     ///
     /// The cached check is inlined into the claim; refreshing and waiting are not.
     #[inline(always)]
-    pub(crate) fn wait_for_room(&self, cached: &mut u64, hi: u64) -> Result<(), Halted> {
-        if self.fits(*cached, hi) {
+    pub(crate) fn wait_for_room(&self, room_end: &mut u64, hi: u64) -> Result<(), Halted> {
+        if self.fits(*room_end, hi) {
             return Ok(());
         }
-        self.refresh_or_wait(cached, hi)
+        self.refresh_or_wait(room_end, hi)
     }
 
     /// [`wait_for_room`](Self::wait_for_room) once the cache ran out: refresh it, wait if the
     /// ring is really full.
     #[cold]
     #[inline(never)]
-    fn refresh_or_wait(&self, cached: &mut u64, hi: u64) -> Result<(), Halted> {
-        if self.refresh(cached, hi) {
+    fn refresh_or_wait(&self, room_end: &mut u64, hi: u64) -> Result<(), Halted> {
+        if self.refresh(room_end, hi) {
             return Ok(());
         }
         let mut outcome = Ok(());
@@ -170,7 +171,7 @@ impl Control {
                 outcome = Err(Halted);
                 return true;
             }
-            self.has_room(cached, hi)
+            self.has_room(room_end, hi)
         };
         while self.producer_wait.wait(&mut ready).is_err() {}
         outcome

@@ -128,11 +128,11 @@
 //! | TLA+ action | code | atomic |
 //! |---|---|---|
 //! | `FetchAddClaim` | `Multi::claim` | `claim.fetch_add(n)` |
-//! | `SPAnnounce`, `SPCheckClosed` | `Single::announce` | `claimed.store`, light barrier, `closed.load` |
+//! | `SPAnnounce`, `SPCheckClosed` | `Single::announce` | `claimed.store`, light barrier, `state.load` (`announce_slow` when fenced or closed) |
 //! | `CheckRoomCached`, `ReadGate` | `Control::fits`, `Control::refresh` → `min_gating` | final cursors `load(Acquire)` |
 //! | `WriteSlot` | `Producer::fill_and_publish` → `Ring::write` | — |
 //! | `PublishFlag` / `SPPublish` | `Multi::publish` / `Single::publish` | `available[i].store(seq + 1, Release)` / `published.store(hi, Release)` |
-//! | `CloseFetchOr` / `SPCloseSwap`, `SPCloseRead` | `Multi::close` / `Single::close` | `claim.fetch_or(CLOSED)` / `closed.swap`, heavy barrier, `claimed.load` |
+//! | `CloseFetchOr` / `SPCloseSwap`, `SPCloseRead` | `Multi::close` / `Single::close` | `claim.fetch_or(CLOSED)` / `state.fetch_or(CLOSED)`, heavy barrier, `claimed.load` |
 //! | `SetEnd` | `Control::set_end` | `end.store(Release)` |
 //! | `ConsumerWait` | `Links::poll_state` → `Barrier::available` | cursor / flags / upstream cursors `load(Acquire)` |
 //! | `ReadSlot`, `ReleaseCursor` | `Processor::run`, `Links::release` | `cursor.store(hi, Release)` |

@@ -26,13 +26,24 @@ impl Flavor for Single {}
 impl Flavor for Multi {}
 
 /// Producer-handle-local sequencer state.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Local {
     /// [`Single`] only: the next sequence to claim (the producer owns the counter).
     pub(crate) next: u64,
-    /// A lower bound of the slowest final consumer's cursor, possibly stale
-    /// (LMAX's `gatingSequenceCache`). [TLA: gate]
-    pub(crate) gate: u64,
+    /// `gate + capacity`, where `gate` is a lower bound of the slowest final consumer's
+    /// cursor, possibly stale (LMAX's `gatingSequenceCache`, kept with the capacity added so
+    /// the claim's room check is one compare). Sequences below it may be written. [TLA: gate]
+    pub(crate) room_end: u64,
+}
+
+impl Local {
+    /// A fresh handle's state: nothing claimed, the gate cache at 0.
+    pub(crate) fn new(capacity: u64) -> Self {
+        Self {
+            next: 0,
+            room_end: capacity,
+        }
+    }
 }
 
 pub(crate) mod private {

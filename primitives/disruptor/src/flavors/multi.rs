@@ -100,7 +100,7 @@ impl Sequencer for Multi {
         );
         // Separate step from the claim, as in LMAX 4: wait until the range is clear of the
         // final consumers. [TLA: CheckRoomCached, ReadGate]
-        ctl.wait_for_room(&mut local.gate, prev + n)
+        ctl.wait_for_room(&mut local.room_end, prev + n)
             .map_err(|_| Closed)?;
         Ok(prev)
     }
@@ -112,7 +112,7 @@ impl Sequencer for Multi {
             if current & CLOSED != 0 {
                 return Err(TryClaimError::Closed);
             }
-            if !ctl.has_room(&mut local.gate, current + n) {
+            if !ctl.has_room(&mut local.room_end, current + n) {
                 return Err(TryClaimError::Full);
             }
             // Relaxed: as in `claim` (uniqueness only). [TLA: FetchAddClaim, try variant]
@@ -204,7 +204,7 @@ mod tests {
     fn out_of_order_publish_is_invisible_until_the_gap_fills() {
         let (ctl, _cursor) = Control::for_test(4);
         let multi = Multi::new(4);
-        let (mut first, mut second) = (Local::default(), Local::default());
+        let (mut first, mut second) = (Local::new(ctl.capacity), Local::new(ctl.capacity));
         assert_eq!(multi.claim(&ctl, &mut first, 1), Ok(0));
         assert_eq!(multi.claim(&ctl, &mut second, 2), Ok(1));
         multi.publish(1, 3); // the later claim publishes first
@@ -226,7 +226,7 @@ mod tests {
     fn flags_of_an_older_lap_do_not_count() {
         let (ctl, cursor) = Control::for_test(2);
         let multi = Multi::new(2);
-        let mut local = Local::default();
+        let mut local = Local::new(ctl.capacity);
         assert_eq!(multi.claim(&ctl, &mut local, 2), Ok(0));
         multi.publish(0, 2);
         cursor.store(2, Release); // the consumer finished 0 and 1
@@ -240,7 +240,7 @@ mod tests {
     fn try_claim_is_all_or_nothing() {
         let (ctl, cursor) = Control::for_test(4);
         let multi = Multi::new(4);
-        let mut local = Local::default();
+        let mut local = Local::new(ctl.capacity);
         assert_eq!(multi.try_claim(&ctl, &mut local, 3), Ok(0));
         assert_eq!(
             multi.try_claim(&ctl, &mut local, 2),
@@ -259,7 +259,7 @@ mod tests {
     fn close_fixes_the_end_at_the_claim_counter() {
         let (ctl, _cursor) = Control::for_test(4);
         let multi = Multi::new(4);
-        let mut local = Local::default();
+        let mut local = Local::new(ctl.capacity);
         assert_eq!(multi.claim(&ctl, &mut local, 2), Ok(0));
         multi.close(&ctl);
         multi.close(&ctl); // idempotent

@@ -5,13 +5,19 @@
 //! # Protocol
 //!
 //! - **Claim `n`** (`lo = next`, `hi = next + n`): *announce* the claim (`claimed.store(hi)`,
-//!   the light half of an asymmetric barrier, `closed.load()`), then check room against the
+//!   the light half of an asymmetric barrier, `state.load()`), then check room against the
 //!   cached gate, refreshing it from the final consumers' cursors (Acquire loads) only when it
 //!   does not prove room.
 //! - **Publish**: `published.store(hi, Release)`: one store per batch.
 //! - **Consumers**: `published.load(Acquire)` once per batch; every sequence below is readable.
-//! - **Close** (shutdown or the producer's drop): `closed.swap(true)`, the heavy half of the
-//!   barrier, `end = claimed.load()`.
+//! - **Close** (shutdown or the producer's drop): `state.fetch_or(CLOSED)`, the heavy half of
+//!   the barrier, `end = claimed.load()`.
+//!
+//! `state` holds two bits, so the claim's fast path is one load and one test for zero:
+//! `CLOSED`, and `FENCED`, set for good at build time when the light barrier is a real fence
+//! (no expedited `membarrier`). With `FENCED` every claim takes the slow path, which runs that
+//! fence and loads `state` again: the value it decides on is always loaded after the full
+//! light barrier.
 //!
 //! # Why a claim never races a close into a lost event
 //!
@@ -34,7 +40,7 @@ use core::fmt;
 use gearset_sync::{
     CachePadded,
     atomic::{
-        AtomicBool, AtomicU64,
+        AtomicU8, AtomicU64,
         Ordering::{Acquire, Relaxed, Release},
     },
 };
@@ -62,9 +68,15 @@ pub struct Single {
 struct Announce {
     /// End of the last claim. Written only by the producer; read by the closer.
     claimed: AtomicU64,
-    /// Set once by the closer; read by the producer after each announce.
-    closed: AtomicBool,
+    /// `CLOSED | FENCED` bits (module docs). `CLOSED` is set once by the closer; the producer
+    /// reads the word after each announce.
+    state: AtomicU8,
 }
+
+/// [`Announce::state`]: the ring is closed.
+const CLOSED: u8 = 1;
+/// [`Announce::state`]: the light barrier is a `SeqCst` fence, run on the slow path.
+const FENCED: u8 = 2;
 
 impl Single {
     /// Announces the claim `lo..hi`, then looks for a close (see module docs).
@@ -76,14 +88,39 @@ impl Single {
             "SPAnnounce",
             "claimed' = {hi} /\\ ppc'[SELF] = \"check\" /\\ ppc'[SELF] # ppc[SELF]"
         );
-        // Light barrier: orders the store of `claimed` before the load of `closed` against the
-        // closer's store `closed` -> heavy barrier -> load `claimed` (Dekker). The mutant drops
-        // it. [loom: single_producer_claim_races_shutdown]
-        if !gearset_sync::mutant::on("disruptor_sp_no_fence") {
-            self.barrier.light();
-        }
+        // Light barrier, expedited: orders the store of `claimed` before the load of `state`
+        // against the closer's `fetch_or(CLOSED)` -> heavy barrier -> load `claimed` (Dekker).
+        // Without `membarrier` this load is not ordered yet: `FENCED` sends us to the slow path.
+        Asymmetric::compiler_half();
         // Relaxed: ordered by the barrier above. [loom: single_producer_claim_races_shutdown]
-        if !self.announce.closed.load(Relaxed) {
+        let state = self.announce.state.load(Relaxed);
+        if state != 0 {
+            return self.announce_slow(ctl, lo, state);
+        }
+        gearset_sync::trace_action!(
+            "SPCheckClosed",
+            "ppc'[SELF] = \"room\" /\\ ppc'[SELF] # ppc[SELF]"
+        );
+        Ok(())
+    }
+
+    /// The rest of [`announce`](Self::announce) when `state` is not zero: the full light
+    /// barrier if it is a fence, then the decision on a `state` loaded after it.
+    #[cold]
+    #[inline(never)]
+    fn announce_slow(&self, ctl: &Control, lo: u64, state: u8) -> Result<(), Closed> {
+        let state = if state & FENCED == 0 {
+            state
+        } else {
+            // Light barrier, fence form: the Dekker pair with the closer's heavy barrier. The
+            // mutant drops it. [loom: single_producer_claim_races_shutdown]
+            if !gearset_sync::mutant::on("disruptor_sp_no_fence") {
+                self.barrier.light();
+            }
+            // Relaxed: ordered by the barrier above. [loom: single_producer_claim_races_shutdown]
+            self.announce.state.load(Relaxed)
+        };
+        if state & CLOSED == 0 {
             gearset_sync::trace_action!(
                 "SPCheckClosed",
                 "ppc'[SELF] = \"room\" /\\ ppc'[SELF] # ppc[SELF]"
@@ -112,14 +149,15 @@ impl Single {
 #[allow(private_interfaces)]
 impl Sequencer for Single {
     fn new(_capacity: u64) -> Self {
+        let barrier = Asymmetric::new();
         let announce = Announce {
             claimed: AtomicU64::new(0),
-            closed: AtomicBool::new(false),
+            state: AtomicU8::new(if barrier.is_expedited() { 0 } else { FENCED }),
         };
         Self {
             published: CachePadded::new(AtomicU64::new(0)),
             announce: CachePadded::new(announce),
-            barrier: Asymmetric::new(),
+            barrier,
         }
     }
 
@@ -129,7 +167,8 @@ impl Sequencer for Single {
         self.announce(ctl, lo, hi)?;
         // The claim is announced: if the ring closes now, the consumers drain up to `hi`, so
         // waiting for room cannot deadlock. [TLA: CheckRoomCached, ReadGate]
-        ctl.wait_for_room(&mut local.gate, hi).map_err(|_| Closed)?;
+        ctl.wait_for_room(&mut local.room_end, hi)
+            .map_err(|_| Closed)?;
         local.next = hi;
         Ok(lo)
     }
@@ -140,7 +179,7 @@ impl Sequencer for Single {
         }
         let (lo, hi) = (local.next, local.next + n);
         // Room first: an announced claim must not be withdrawn (the closer may have read it).
-        if !ctl.has_room(&mut local.gate, hi) {
+        if !ctl.has_room(&mut local.room_end, hi) {
             return Err(TryClaimError::Full);
         }
         self.announce(ctl, lo, hi)
@@ -167,9 +206,9 @@ impl Sequencer for Single {
     }
 
     fn close(&self, ctl: &Control) {
-        // Relaxed swap: ordered against the producer's announce by the barrier below; the swap
-        // only elects one closer.
-        if self.announce.closed.swap(true, Relaxed) {
+        // Relaxed RMW: ordered against the producer's announce by the barrier below; it only
+        // elects one closer.
+        if self.announce.state.fetch_or(CLOSED, Relaxed) & CLOSED != 0 {
             return;
         }
         gearset_sync::trace_action!("SPCloseSwap", "closed' = TRUE /\\ closePc' = \"reading\"");
@@ -186,7 +225,7 @@ impl Sequencer for Single {
 
     fn is_closed(&self) -> bool {
         // Relaxed: a fast path only; `announce` decides after the barrier.
-        self.announce.closed.load(Relaxed)
+        self.announce.state.load(Relaxed) & CLOSED != 0
     }
 
     fn claimed(&self, local: &Local) -> u64 {
@@ -216,7 +255,7 @@ mod tests {
     fn claims_publish_through_the_cursor() {
         let (ctl, cursor) = Control::for_test(2);
         let single = Single::new(2);
-        let mut local = Local::default();
+        let mut local = Local::new(ctl.capacity);
         assert_eq!(single.claim(&ctl, &mut local, 2), Ok(0));
         assert_eq!(single.available(0, 8), 0);
         single.publish(0, 2);
@@ -233,7 +272,7 @@ mod tests {
     fn close_ends_at_the_last_announced_claim() {
         let (ctl, _cursor) = Control::for_test(4);
         let single = Single::new(4);
-        let mut local = Local::default();
+        let mut local = Local::new(ctl.capacity);
         assert_eq!(single.claim(&ctl, &mut local, 3), Ok(0));
         single.close(&ctl);
         assert_eq!(ctl.end(), 3);
@@ -247,7 +286,7 @@ mod tests {
         let single = Single::new(4);
         // The closer already read `claimed == 2` (the claim announced below), then ...
         single.announce.claimed.store(2, Relaxed);
-        single.announce.closed.store(true, Relaxed);
+        single.announce.state.fetch_or(CLOSED, Relaxed);
         ctl.set_end(2);
         // ... the producer's announce for 0..2 sees `closed`: 0 < end, it must proceed.
         assert_eq!(single.announce(&ctl, 0, 2), Ok(()));
