@@ -40,16 +40,23 @@ fn checked(log: Arc<Mutex<Vec<u64>>>) -> impl FnMut(&u64, u64, bool) + Send + 's
     }
 }
 
+/// Adds one blocking consumer that checks every event into a new log, makes the producers
+/// block too, and returns the log.
+fn one_checked_consumer<S: Flavor>(builder: &mut Builder<u64, S>) -> Arc<Mutex<Vec<u64>>> {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    builder
+        .consumer(checked(Arc::clone(&log)))
+        .wait_strategy(Blocking::new())
+        .add();
+    builder.producer_wait_strategy(Blocking::new());
+    log
+}
+
 #[test]
 fn single_producer_one_consumer_wraps() {
     model(|| {
-        let log = Arc::new(Mutex::new(Vec::new()));
         let mut builder = Disruptor::single_producer(2, || 0u64).unwrap();
-        builder
-            .consumer(checked(Arc::clone(&log)))
-            .wait_strategy(Blocking::new())
-            .add();
-        builder.producer_wait_strategy(Blocking::new());
+        let log = one_checked_consumer(&mut builder);
         let (mut producer, disruptor) = builder.build().unwrap();
         for _ in 0..3 {
             producer.publish(|e, seq| *e = 10 * seq + 1).unwrap();
@@ -63,13 +70,8 @@ fn single_producer_one_consumer_wraps() {
 #[test]
 fn multi_producer_two_to_one_wraps() {
     model(|| {
-        let log = Arc::new(Mutex::new(Vec::new()));
         let mut builder = Disruptor::multi_producer(2, || 0u64).unwrap();
-        builder
-            .consumer(checked(Arc::clone(&log)))
-            .wait_strategy(Blocking::new())
-            .add();
-        builder.producer_wait_strategy(Blocking::new());
+        let log = one_checked_consumer(&mut builder);
         let (mut producer, disruptor) = builder.build().unwrap();
         let mut other = producer.clone();
         let t = thread::spawn(move || {
@@ -119,12 +121,7 @@ fn two_stage_pipeline_wraps() {
 
 /// Every publish that returned Ok is handled, whatever its interleaving with `shutdown`.
 fn claim_races_shutdown<S: Flavor>(mut builder: Builder<u64, S>) {
-    let log = Arc::new(Mutex::new(Vec::new()));
-    builder
-        .consumer(checked(Arc::clone(&log)))
-        .wait_strategy(Blocking::new())
-        .add();
-    builder.producer_wait_strategy(Blocking::new());
+    let log = one_checked_consumer(&mut builder);
     let (mut producer, disruptor) = builder.build().unwrap();
     let t = thread::spawn(move || {
         let mut ok = 0;
