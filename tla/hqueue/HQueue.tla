@@ -23,6 +23,9 @@
 (*  - Hints are read exactly: under shuttle the code's Relaxed hints are   *)
 (*    stored inside the critical section, before the step is recorded.    *)
 (*                                                                         *)
+(* One worker per leaf: a leaf two workers share (Placement::PerPu), with  *)
+(* its ring at slot level and the owners' lock, is HQueueShared.tla.       *)
+(*                                                                         *)
 (* AtomicClaim = FALSE makes a climb's claim copy its items without        *)
 (* removing them from the victim; SkipLevel = TRUE lets a climb take from  *)
 (* the root ring before searching its own group; AnyFrame = TRUE lets a    *)
@@ -213,7 +216,7 @@ StartClimb(w) ==
     /\ UNCHANGED <<content, pushed, taken, inflight, batch, nearestOk, frameOk>>
 
 \* The queues w may examine next: all of ring 1 first (unless SkipLevel), then ring 2.
-Next(w) ==
+NextQueues(w) ==
     {q \in Candidates(w) \ searched[w] :
         SkipLevel \/ \A r \in Candidates(w) : Dist(w, r) < Dist(w, q) => r \in searched[w]}
 
@@ -221,7 +224,7 @@ Next(w) ==
 \* its locked contents).
 LoadLenEmpty(w, q) ==
     /\ climbing[w]
-    /\ q \in Next(w)
+    /\ q \in NextQueues(w)
     /\ content[q] = {}
     /\ searched' = [searched EXCEPT ![w] = @ \cup {q}]
     /\ UNCHANGED <<content, pushed, taken, inflight, batch, climbing, nearestOk, frameOk>>
@@ -232,7 +235,7 @@ LoadLenEmpty(w, q) ==
 \* Without AtomicClaim the victim keeps its copies (the mutant).
 ClaimBatch(w, v) ==
     /\ climbing[w]
-    /\ v \in Next(w)
+    /\ v \in NextQueues(w)
     /\ content[v] # {}
     /\ LET low == {x \in content[v] : AnyFrame \/ Frame(x) = MinFrame(content[v])}
            n == IF BatchSize(Cardinality(content[v])) < Cardinality(low)

@@ -89,8 +89,10 @@ pub(crate) struct Leaf<T> {
     slots: Box<[Slot<T>]>,
     /// Items the ring holds before a push is refused with [`Refused::Full`].
     capacity: u32,
-    /// Serializes pushes when several workers share the leaf ([`Placement::PerPu`](crate::Placement));
-    /// `None` with one owner (no lock on the owner's path).
+    /// Serializes the owners' side when several workers share the leaf
+    /// ([`Placement::PerPu`](crate::Placement)): pushes (with their spill claims) and pops
+    /// (from the claim to the read, see [`Leaf::pop_then`]); `None` with one owner (no lock on
+    /// the owner's path). Thieves never take it. `[TLA: HQueueShared OwnersLocked]`
     owners: Option<Mutex<()>>,
 }
 
@@ -209,6 +211,8 @@ impl<T> Leaf<T> {
     /// past slot `real` before the slot is read, so with a second owner (a shared leaf) its
     /// push could reuse the slot in between (a lost item and a duplicate; found by
     /// `tests/stress.rs` with `Placement::PerPu`). With one owner the popper is the only pusher.
+    /// `[TLA: HQueueShared PopClaim, PopRead]`; the mutant `HQueueShared_unlockedpop` breaks
+    /// `ExactlyOnce` in four steps.
     pub(crate) fn pop_then(&self, popped: impl FnOnce(Frame, u32)) -> Option<(Frame, T)> {
         // Acquire: pairs with the AcqRel claims (see `push`).
         let mut head = self.head.load(Acquire);

@@ -94,8 +94,8 @@
 //!   queue whose nearest common ancestor with the leaf is `A` (siblings under the same L2,
 //!   then L3, then NUMA node, then machine), and takes half the first non-empty one's lowest
 //!   frame (at most `max_batch`, crossbeam's 32) in one claim, so it does not climb again at
-//!   once. With [`Config::numa_patience`] it searches other NUMA nodes' queues only after
-//!   that many failed climbs.
+//!   once. With [`Config::numa_patience`] (8 by default) it searches other NUMA nodes'
+//!   queues only after that many failed climbs.
 //! - **steal**: a thief claims the oldest items of a leaf ring with one compare-and-swap of
 //!   its head (`real` moves first, `steal` follows once the copy is done, so the owner never
 //!   overwrites a slot being read).
@@ -105,8 +105,9 @@
 //!
 //! Every move is counted by distance in the worker's [`Stats`]. The protocol is specified in
 //! `tla/hqueue/HQueue.tla` (every item popped exactly once, nearest-first climbing, frame
-//! order within a queue); `tla/hqueue/README.md` maps its actions to these functions, and
-//! `docs/design/hqueue.md` gives the design in full.
+//! order within a queue) and, for leaves two owners share, at the level of ring slots in
+//! `tla/hqueue/HQueueShared.tla`; `tla/hqueue/README.md` maps their actions to these
+//! functions, and `docs/design/hqueue.md` gives the design in full.
 //!
 //! References: PaRSEC `sched_lhq_module.c` (ICL); Nguyen, Lenharth, Pingali, "A lightweight
 //! infrastructure for graph analytics" (SOSP 2013, OBIM); Chase and Lev, "Dynamic circular

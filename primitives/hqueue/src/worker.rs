@@ -306,7 +306,8 @@ impl<T> Worker<T> {
         // A pop frees its slot (advances `steal`) before it reads it: another owner of a
         // shared leaf must not push into that slot meanwhile (`Leaf::pop_then`).
         // (The `hqueue_unlocked_shared_pop` mutant skips the lock: loom's
-        // `two_owners_of_a_shared_leaf` sees the push overwrite the popped slot.)
+        // `two_owners_of_a_shared_leaf` sees the push overwrite the popped slot, as the TLA+
+        // mutant `HQueueShared_unlockedpop` does. [TLA: HQueueShared PopClaim, ExactlyOnce])
         let _owners = match gearset_sync::mutant::on("hqueue_unlocked_shared_pop") {
             true => None,
             false => leaf.lock_owners(),
