@@ -7,11 +7,34 @@
 //! - [`StackJob`]: the second half of a [`join`](crate::Context::join), living in the joiner's
 //!   stack frame. The joiner does not return before the job is done (it reclaims it or waits
 //!   for the thief), so the pointer never dangles: no allocation on the join path.
-//! - [`HeapJob`]: a boxed closure for `spawn` and `scope`; running it frees it.
+//! - [`HeapJob`]: a boxed closure for `spawn`, `install`, `scope` and dataflow nodes; running
+//!   it frees it.
 //!
 //! Invariant **RunOnce**: a `JobRef` is in exactly one place at a time (a queue, or the hands
 //! of the worker that popped it), so each job runs exactly once. The queue tree guarantees
 //! that every pushed item is popped once (`tla/hqueue`: `ExactlyOnce`).
+//!
+//! # Completing a job whose waiter frees it (invariant **NoLiveBorrowAtRelease**)
+//!
+//! A job is *released* when the waiter may go on: a stack job's `done` flag, a scope's count
+//! reaching 0, an `install` packet being filled. From that instant the waiter may return and
+//! free the job, the latch, and whatever the job's closure borrowed from its frame. So at the
+//! release, the completing worker must hold no reference into that memory that the language
+//! still considers live. Under Stacked Borrows a reference that is a function argument (or a
+//! field of a by-value argument, such as a closure's captured borrows while the closure runs)
+//! is *protected* until that function returns, and freeing protected memory is undefined
+//! behaviour (Miri reported it here). Hence:
+//!
+//! 1. A job's closure returns before the job is released: [`StackJob`] stores the outcome and
+//!    then sets `done`; [`HeapJob`] runs `body`, and only after `body` has returned does it
+//!    call `complete`, which releases the waiter. `complete` captures nothing the waiter may
+//!    free (an `Arc`, or a raw pointer), and gets `body`'s output behind a `&mut`, so that
+//!    borrows inside the output (an `install` may return one) are not protected by its call.
+//! 2. The release itself is an atomic operation reached through a raw pointer, and it is the
+//!    last access: the `&AtomicBool` / `&AtomicUsize` created for the call covers only
+//!    interior-mutable bytes, which Stacked Borrows does not protect (the rule that lets
+//!    `Arc::drop` decrement a count another thread then frees, rust-lang/rust#55005; rayon's
+//!    `Latch::set(this: *const Self)` rests on the same rule).
 
 use core::any::Any;
 use std::{boxed::Box, panic};
@@ -41,6 +64,12 @@ pub(crate) struct JobRef {
 unsafe impl Send for JobRef {}
 
 impl JobRef {
+    /// Whether both refer to the same job. Two live jobs never share an address (a stack job
+    /// has a size, and a zero-sized heap job's dangling box address is never a stack address).
+    pub(crate) fn is(self, other: JobRef) -> bool {
+        core::ptr::eq(self.data, other.data)
+    }
+
     /// Runs the job on the worker `cx`.
     ///
     /// # Safety
@@ -92,19 +121,34 @@ where
     }
 
     unsafe fn run_erased(data: *const (), cx: &mut Context<'_>) {
-        // SAFETY: `data` came from `as_job_ref` on a live `StackJob<F, R>` (its caller keeps it
-        // alive until `done`), and RunOnce makes this the only runner.
-        let this = unsafe { &*data.cast::<Self>() };
-        // SAFETY: RunOnce: the only access to `f`; the joiner reads only `result`, after `done`.
-        let f = this
-            .f
-            .with_mut(|f| unsafe { (*f).take() })
-            .expect("a job runs once");
+        // A raw pointer, never a reference to the whole job: the joiner frees the job as soon
+        // as `done` is set (module docs, NoLiveBorrowAtRelease).
+        let this = data.cast::<Self>();
+        // SAFETY: `data` came from `as_job_ref` on a live `StackJob<F, R>` (the joiner keeps it
+        // alive until `done`). RunOnce: the only access to `f`; the joiner reads only `result`,
+        // after `done`.
+        let f = unsafe { (*this).f.with_mut(|f| (*f).take()) }.expect("a job runs once");
+        // The closure and its captured borrows end with this call, before the release.
         let outcome = panic::catch_unwind(panic::AssertUnwindSafe(|| f(cx)));
-        // SAFETY: the joiner does not read `result` before `done` is set below.
-        this.result.with_mut(|r| unsafe { *r = Some(outcome) });
-        // Release: publishes `result`; pairs with the Acquire in `is_done`.
-        this.done.store(true, Release);
+        // SAFETY: the job is alive (`done` is not set yet), and the joiner does not read
+        // `result` before `done` is set below.
+        unsafe { (*this).result.with_mut(|r| *r = Some(outcome)) };
+        // SAFETY: alive until this call, which is the last access to the job.
+        unsafe { Self::set_done(this) };
+    }
+
+    /// Releases the joiner: from this store on it may read `result` and free the job.
+    ///
+    /// # Safety
+    ///
+    /// `this` points to a live `StackJob` whose `result` is written, and the caller makes no
+    /// access to it after this call.
+    unsafe fn set_done(this: *const Self) {
+        // Release: publishes `result`; pairs with the Acquire in `is_done`. The last access to
+        // the job: the `&AtomicBool` that `store` takes covers interior-mutable bytes only,
+        // which Stacked Borrows does not protect (module docs, point 2).
+        // SAFETY: delegated to the caller (`this` is live until the store).
+        unsafe { (*this).done.store(true, Release) };
     }
 
     /// Whether the job has run. Monotone: once true it stays true.
@@ -120,34 +164,60 @@ where
     }
 }
 
-/// A boxed closure: `spawn` and `Scope::spawn` jobs. Running it frees it.
-pub(crate) struct HeapJob<F> {
-    f: F,
+/// A boxed job: `body` does the work, then `complete` hands its output to whoever waits for
+/// it (a packet, a scope's count). Running it frees it.
+///
+/// Two closures rather than one so that the closure holding the user's borrows has returned
+/// before the waiter is released (module docs, NoLiveBorrowAtRelease).
+pub(crate) struct HeapJob<B, C> {
+    /// The work: the user's closure and whatever it borrows.
+    body: B,
+    /// Releases the waiter, as its last access to anything the waiter may free. Captures no
+    /// borrow of the waiter's frame (an `Arc`, or a raw pointer kept alive by the waiter).
+    complete: C,
 }
 
-impl<F> HeapJob<F>
-where
-    F: FnOnce(&mut Context<'_>) + Send,
-{
-    /// Boxes `f` and leaks it into a `JobRef`; the job frees itself when run.
-    ///
-    /// The closure may borrow data of lifetime `'a` (scoped jobs): the caller must make sure
-    /// the job runs before `'a` ends (`Scope` waits for its count of jobs to reach zero).
-    pub(crate) fn into_job_ref<'a>(f: F) -> JobRef
+impl HeapJob<(), ()> {
+    /// A job that nobody waits for (dataflow nodes, which keep what they use in an `Arc`;
+    /// the replay driver's empty jobs).
+    pub(crate) fn detached<F>(f: F) -> JobRef
     where
-        F: 'a,
+        F: FnOnce(&mut Context<'_>) + Send,
     {
-        let boxed = Box::new(Self { f });
+        HeapJob::into_job_ref(f, |_: &mut Option<()>| {})
+    }
+}
+
+impl<B, C> HeapJob<B, C> {
+    /// Boxes the job and leaks it into a `JobRef`; the job frees itself when run.
+    ///
+    /// `body` may borrow data the caller will free once `complete` has run (scoped jobs,
+    /// `install`): the caller must make sure the job runs before then (`Scope` waits for its
+    /// count of jobs to reach zero, `install` for its packet).
+    pub(crate) fn into_job_ref<O>(body: B, complete: C) -> JobRef
+    where
+        B: FnOnce(&mut Context<'_>) -> O + Send,
+        C: FnOnce(&mut Option<O>) + Send,
+    {
+        let boxed = Box::new(Self { body, complete });
         JobRef {
             data: Box::into_raw(boxed).cast_const().cast(),
-            run: Self::run_erased,
+            run: Self::run_erased::<O>,
         }
     }
 
-    unsafe fn run_erased(data: *const (), cx: &mut Context<'_>) {
-        // SAFETY: `data` is the `Box::into_raw` of `into_job_ref`; RunOnce makes this the only
-        // owner, so rebuilding (and then dropping) the box is sound.
+    unsafe fn run_erased<O>(data: *const (), cx: &mut Context<'_>)
+    where
+        B: FnOnce(&mut Context<'_>) -> O,
+        C: FnOnce(&mut Option<O>),
+    {
+        // SAFETY: `data` is the `Box::into_raw` of `into_job_ref` with these `B`, `C`, `O`;
+        // RunOnce makes this the only owner, so rebuilding (and then dropping) the box is sound.
         let this = unsafe { Box::from_raw(data.cast_mut().cast::<Self>()) };
-        (this.f)(cx);
+        let Self { body, complete } = *this;
+        // `body`'s captured borrows are protected until this call returns, and not after.
+        let mut output = Some(body(cx));
+        // Behind a `&mut`: borrows inside the output are not arguments of `complete`.
+        complete(&mut output);
     }
 }

@@ -3,17 +3,20 @@
 //! # The join fast path
 //!
 //! `join(a, b)` exposes `b` to other workers only when some worker is idle and the tree holds
-//! fewer jobs than there are idle workers (`idle > queued`, two relaxed loads). Otherwise it
-//! calls `a` then `b` inline: no allocation, no atomic read-modify-write, no fence — the cost
-//! of two calls and two loads. This is demand-driven splitting: the work is divided when a
-//! thief exists, at the join that happens to be running then (Lazy Binary Splitting, Tzannes
-//! et al., PPoPP 2010; chili/Spice split on a heartbeat instead of on demand).
+//! fewer jobs than there are idle workers (`idle > queued`, two relaxed loads), and the
+//! worker's reclaim throttle is open (`expose.rs`: after exposed jobs keep coming back
+//! unstolen, joins that find demand run inline for a while). Otherwise it calls `a` then `b`
+//! inline: no allocation, no atomic read-modify-write, no fence — the cost of two calls and
+//! two loads. This is demand-driven splitting: the work is divided when a thief exists, at the
+//! join that happens to be running then (Lazy Binary Splitting, Tzannes et al., PPoPP 2010;
+//! chili/Spice split on a heartbeat instead of on demand).
 //!
 //! When `b` is exposed, it lives in the joiner's stack frame ([`StackJob`]) and a two-word
 //! [`JobRef`] goes onto the worker's own leaf queue, announced in `counts`, with a
-//! `notify_one` so a sleeping worker wakes. After `a`, the joiner pops its own leaf (newest
-//! first, so normally `b` itself) and runs what it finds, or climbs the tree to help others,
+//! `notify_one` so a sleeping worker wakes. After `a`, the joiner pops its own leaf (where `b`
+//! is, unless a thief took it) and runs what it finds, or climbs the tree to help others,
 //! until `b` is done. It never leaves the frame before `b` is done: the pointer cannot dangle.
+//! Whether it ran `b` itself (reclaimed) or a thief did (stolen) feeds the throttle.
 //!
 //! Trade-off: a worker deep in a long sequential stretch without joins cannot share work (the
 //! same limit as chili); put joins or a `par_for` grain in the long stretches.
@@ -25,7 +28,7 @@ use gearset_sync::{Backoff, atomic::Ordering::Relaxed};
 
 use crate::{
     Context,
-    job::{Panic, StackJob},
+    job::{JobRef, Panic, StackJob},
     registry::queued,
     stats::WorkerCounters,
 };
@@ -57,7 +60,7 @@ impl Context<'_> {
         RA: Send,
         RB: Send,
     {
-        if !self.demand() {
+        if !self.demand() || self.throttle.holds() {
             let ra = a(self);
             return (ra, b(self));
         }
@@ -88,7 +91,11 @@ impl Context<'_> {
         WorkerCounters::bump(&self.counters.exposed);
         self.registry.push_local(self.queue, job_ref);
         let ra = panic::catch_unwind(panic::AssertUnwindSafe(|| a(self)));
-        self.help_until(|| job.is_done());
+        if self.wait_exposed(&job, job_ref) {
+            self.throttle.reclaimed();
+        } else {
+            self.throttle.stolen();
+        }
         let rb = job.into_result();
         match (ra, rb) {
             (Ok(ra), Ok(rb)) => (ra, rb),
@@ -96,8 +103,30 @@ impl Context<'_> {
         }
     }
 
+    /// `help_until` the exposed `job` is done; returns whether this worker ran it itself (it
+    /// came back unstolen) rather than a thief.
+    fn wait_exposed<F, R>(&mut self, job: &StackJob<F, R>, job_ref: JobRef) -> bool
+    where
+        F: FnOnce(&mut Context<'_>) -> R + Send,
+        R: Send,
+    {
+        let backoff = Backoff::new();
+        let mut reclaimed = false;
+        while !job.is_done() {
+            match self.try_take() {
+                Some(taken) => {
+                    reclaimed |= taken.is(job_ref);
+                    self.execute(taken);
+                    backoff.reset();
+                }
+                None => backoff.snooze(),
+            }
+        }
+        reclaimed
+    }
+
     /// Runs jobs from the tree (own leaf first, then climbing) until `done()` holds. Used by
-    /// `join` and `scope` to wait without blocking the worker.
+    /// `scope` to wait without blocking the worker.
     pub(crate) fn help_until(&mut self, done: impl Fn() -> bool) {
         let backoff = Backoff::new();
         while !done() {

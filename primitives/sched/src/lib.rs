@@ -131,6 +131,7 @@
 
 mod bsp;
 pub mod dataflow;
+mod expose;
 mod job;
 mod join;
 mod pool;

@@ -223,17 +223,11 @@ impl Pool {
         R: Send,
     {
         self.assert_outside("install");
-        // Shared, not borrowed: `wait` below may return (and a borrowed packet be freed) as soon
-        // as `fill` unlocks, while `fill`'s `&self` is still live; Miri's Stacked Borrows
-        // reported that. The job's own `Arc` keeps the packet alive until `fill` has returned.
+        // `wait` may return (and this frame, with what `f` borrows from it, be freed) as soon as
+        // `fill` unlocks: the packet is shared, not borrowed, and `fill` runs after `f` has
+        // returned (`packet_job`; NoLiveBorrowAtRelease in `job.rs`).
         let packet = Arc::new(Packet::<R>::default());
-        let job = {
-            let packet = Arc::clone(&packet);
-            HeapJob::into_job_ref(move |cx: &mut Context<'_>| {
-                packet.fill(panic::catch_unwind(panic::AssertUnwindSafe(|| f(cx))));
-            })
-        };
-        self.registry.inject(job);
+        self.registry.inject(packet_job(f, &packet));
         match packet.wait() {
             Ok(r) => r,
             Err(p) => resume(p),
@@ -314,13 +308,7 @@ impl Pool {
         R: Send + 'static,
     {
         let packet = Arc::new(Packet::<R>::default());
-        let job = {
-            let packet = Arc::clone(&packet);
-            HeapJob::into_job_ref(move |cx: &mut Context<'_>| {
-                packet.fill(panic::catch_unwind(panic::AssertUnwindSafe(|| f(cx))));
-            })
-        };
-        self.registry.inject(job);
+        self.registry.inject(packet_job(f, &packet));
         JoinHandle {
             packet,
             registry: Arc::clone(&self.registry),
@@ -424,6 +412,21 @@ impl fmt::Debug for Pool {
     }
 }
 
+/// A job that runs `f` and leaves its outcome (or panic) in `packet`, for `install` and
+/// `spawn`. The packet is filled by the job's `complete`, after `f` has returned, through the
+/// job's own `Arc`: the waiter may free its frame and drop its `Arc` as soon as `fill` unlocks.
+fn packet_job<F, R>(f: F, packet: &Arc<Packet<R>>) -> JobRef
+where
+    F: FnOnce(&mut Context<'_>) -> R + Send,
+    R: Send,
+{
+    let packet = Arc::clone(packet);
+    HeapJob::into_job_ref(
+        move |cx: &mut Context<'_>| panic::catch_unwind(panic::AssertUnwindSafe(|| f(cx))),
+        move |outcome: &mut Option<Result<R, Panic>>| packet.fill(outcome),
+    )
+}
+
 /// Where a job leaves its outcome for a blocked thread.
 struct Packet<R> {
     outcome: Mutex<Option<Result<R, Panic>>>,
@@ -440,9 +443,12 @@ impl<R> Default for Packet<R> {
 }
 
 impl<R> Packet<R> {
-    fn fill(&self, outcome: Result<R, Panic>) {
+    /// Moves `outcome` in and wakes the waiter. Takes the outcome behind a `&mut`, not by
+    /// value: borrows inside `R` must not be arguments of this call, which outlasts the unlock
+    /// that lets the waiter return (NoLiveBorrowAtRelease in `job.rs`).
+    fn fill(&self, outcome: &mut Option<Result<R, Panic>>) {
         let mut slot = self.outcome.lock().unwrap_or_else(|e| e.into_inner());
-        *slot = Some(outcome);
+        *slot = outcome.take();
         // Notify while holding the lock: the waiter cannot miss it. (The waiter may free its
         // reference as soon as the lock is released; every filler holds an `Arc` of its own.)
         self.ready.notify_all();
@@ -541,6 +547,52 @@ mod tests {
             }
         });
         assert_eq!(data, [1, 2, 3, 4]);
+    }
+
+    /// `install` with a closure that borrows `local` and returns a borrow of it: the frame is
+    /// freed as soon as `install` returns.
+    fn install_borrowing_the_frame(pool: &Pool, i: usize) -> usize {
+        let local = [i, i + 1];
+        let second: &usize = pool.install(|_| &local[1]);
+        *second
+    }
+
+    /// Regression (Stacked Borrows, found by Miri): the worker released the waiter while the
+    /// job's closure (whose captures are protected until it returns) and the packet's `fill`
+    /// (whose argument held the returned borrow) were still running, so the waiter could free
+    /// borrowed memory that was still protected. [NoLiveBorrowAtRelease]
+    #[test]
+    fn install_may_free_what_its_job_borrowed_as_soon_as_it_returns() {
+        let pool = Pool::new(2);
+        for i in 0..8 {
+            assert_eq!(install_borrowing_the_frame(&pool, i), i + 1);
+        }
+    }
+
+    /// A scope whose jobs borrow `hits` from this frame; the scope (in the install job's frame)
+    /// and `hits` are freed once the last job's decrement lets the owner return.
+    fn scope_counting(pool: &Pool, jobs: usize) -> usize {
+        let hits = AtomicU64::new(0);
+        pool.scope(|s, _| {
+            for _ in 0..jobs {
+                s.spawn(|_| {
+                    // Relaxed: read after the scope, which waited for every job (Acquire).
+                    hits.fetch_add(1, Relaxed);
+                });
+            }
+        });
+        hits.into_inner() as usize
+    }
+
+    /// Regression (Stacked Borrows, found by Miri): a scoped job decremented the scope's count
+    /// from inside its closure, which still held the scope (and the user's borrows) as
+    /// protected captures when the owner returned and freed them. [ScopeOutlivesJobs]
+    #[test]
+    fn scope_may_free_itself_as_soon_as_the_last_job_decrements() {
+        let pool = Pool::new(2);
+        for jobs in 1..6 {
+            assert_eq!(scope_counting(&pool, jobs), jobs);
+        }
     }
 
     #[test]

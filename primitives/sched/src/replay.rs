@@ -63,7 +63,7 @@ impl Driver {
         self.registry.announce();
         self.registry
             .injector
-            .push(0, HeapJob::into_job_ref(|_: &mut Context<'_>| {}));
+            .push(0, HeapJob::detached(|_: &mut Context<'_>| {}));
     }
 
     /// LoadWaiters (with BumpEpoch, ScanQueue, Unpark): the whole notify call.

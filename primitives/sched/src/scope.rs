@@ -2,11 +2,14 @@
 //! may borrow from the caller's stack (the `std::thread::scope` signature).
 //!
 //! A scope counts its live jobs. `Scope::spawn` increments the count, boxes the closure and
-//! pushes it through the pool's root queue; the job's wrapper catches a panic into the scope
-//! and decrements the count (Release) as its very last access to the scope. The scope's owner,
-//! after its own closure, helps run jobs until the count is 0 (Acquire), then re-raises the
-//! first panic. Invariant **ScopeOutlivesJobs**: the owner's frame (and the scope) outlives
-//! every access a job makes to it.
+//! pushes it through the pool's root queue. The job runs the closure, catching a panic; once
+//! the closure has returned (its borrows of the caller's stack ended), the job's completion
+//! stores the panic into the scope and decrements the count (Release), through a raw pointer
+//! and as its very last access to the scope ([`Scope::job_done`]). The scope's owner, after
+//! its own closure, helps run jobs until the count is 0 (Acquire), then re-raises the first
+//! panic and returns, freeing the scope. Invariant **ScopeOutlivesJobs**: the owner's frame
+//! (and the scope) outlives every access a job makes to it; and at the decrement no reference
+//! into that frame is protected (NoLiveBorrowAtRelease, `job.rs` module docs).
 
 use core::marker::PhantomData;
 use std::panic;
@@ -62,16 +65,55 @@ impl<'scope, 'env> Scope<'scope, 'env> {
     {
         // Relaxed: only a count; the job reaches its worker through the queue tree's lock.
         self.live.fetch_add(1, Relaxed);
-        let job = HeapJob::into_job_ref(move |cx: &mut Context<'_>| {
-            if let Err(payload) = panic::catch_unwind(panic::AssertUnwindSafe(|| f(cx))) {
-                let mut first = self.panic.lock().unwrap_or_else(|e| e.into_inner());
-                first.get_or_insert(payload);
-            }
-            // Release: publishes the job's writes (and the panic) to the owner's Acquire load
-            // in `Context::scope`; the job's last access to the scope. [ScopeOutlivesJobs]
-            self.live.fetch_sub(1, Release);
-        });
+        let scope = ScopeRef(self);
+        let job = HeapJob::into_job_ref(
+            move |cx: &mut Context<'_>| panic::catch_unwind(panic::AssertUnwindSafe(|| f(cx))),
+            move |outcome: &mut Option<Result<(), Panic>>| {
+                let panic = outcome.take().and_then(Result::err);
+                // SAFETY: this job is counted in `live` until `job_done` decrements it, so the
+                // owner is still waiting and the scope alive; `job_done` is the job's last
+                // access to the scope. [ScopeOutlivesJobs]
+                unsafe { scope.job_done(panic) };
+            },
+        );
         self.registry.inject(job);
+    }
+}
+
+/// A scope's address, held by its jobs' completions: a raw pointer rather than a reference,
+/// so that nothing the language considers a live borrow of the scope remains once the last
+/// job's decrement lets the owner free it (`job.rs`, NoLiveBorrowAtRelease).
+struct ScopeRef<'scope, 'env>(*const Scope<'scope, 'env>);
+
+// SAFETY: a `ScopeRef` is only used to reach `live` (an atomic) and `panic` (a mutex), both
+// `Sync`, from the worker that completes the job; the scope is alive meanwhile
+// (ScopeOutlivesJobs).
+unsafe impl Send for ScopeRef<'_, '_> {}
+
+impl ScopeRef<'_, '_> {
+    /// Records a job's panic and takes the job off the count: the job is done with the scope.
+    ///
+    /// Takes `self` by value so that a closure calling it captures the whole `ScopeRef` (its
+    /// `Send` impl), not the bare pointer field.
+    ///
+    /// # Safety
+    ///
+    /// The scope is alive and counts this job in `live`, and the caller makes no access to
+    /// the scope after this call (the owner may free it as soon as `live` reaches 0).
+    unsafe fn job_done(self, panic: Option<Panic>) {
+        if let Some(payload) = panic {
+            // SAFETY: delegated to the caller (alive: the job is still counted). A shared
+            // borrow of the mutex alone, ended before the decrement below.
+            let slot = unsafe { &(*self.0).panic };
+            let mut first = slot.lock().unwrap_or_else(|e| e.into_inner());
+            first.get_or_insert(payload);
+        }
+        // Release: publishes the job's writes (and the panic) to the owner's Acquire load in
+        // `Context::scope`. The job's last access to the scope: the `&AtomicUsize` the RMW
+        // takes covers interior-mutable bytes only, which Stacked Borrows does not protect
+        // (`job.rs` module docs, point 2). [ScopeOutlivesJobs]
+        // SAFETY: delegated to the caller (alive until this RMW, which is the last access).
+        unsafe { (*self.0).live.fetch_sub(1, Release) };
     }
 }
 

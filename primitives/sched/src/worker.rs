@@ -33,6 +33,7 @@ use gearset_sync::{
 };
 
 use crate::{
+    expose::Throttle,
     job::JobRef,
     registry::{Registry, is_shutdown, queued},
     stats::{SNAPSHOT_EVERY, WorkerCounters},
@@ -60,6 +61,9 @@ pub struct Context<'w> {
     /// Whether this worker counts itself in `registry.idle` (it found no work and has not
     /// found any since). Owned by this worker.
     idle: bool,
+    /// Whether `join` may expose now, given how this worker's recent exposures fared
+    /// (`expose.rs`). Owned by this worker.
+    pub(crate) throttle: Throttle,
 }
 
 /// What a search found.
@@ -92,6 +96,7 @@ impl<'w> Context<'w> {
             counters: &registry.workers[index],
             index,
             idle,
+            throttle: Throttle::default(),
         }
     }
 

@@ -153,7 +153,7 @@ impl<T: Clone + Send + Sync + 'static> Shared<T> {
         if before == 0 {
             let shared = Arc::clone(this);
             this.registry
-                .inject(HeapJob::into_job_ref(move |_: &mut Context<'_>| {
+                .inject(HeapJob::detached(move |_: &mut Context<'_>| {
                     Self::run(&shared, node);
                 }));
         }
