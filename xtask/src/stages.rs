@@ -141,21 +141,21 @@ fn miri() -> StageResult {
             "nightly Miri cannot be installed here: {why}"
         )));
     }
-    // gearset-sched's integration tests are not run under Miri until the Stacked Borrows
-    // violation it reports in the fork-join path (a protected shared reference outlived by
-    // the joiner's free; seed-dependent) is fixed: only its unit tests run. Said loudly here
-    // and in primitives/sched/README.md; issue #8 stays open for it.
-    const LIB_ONLY: &str = "gearset-sched";
+    // gearset-sched: its unit tests and `tests/api.rs` (every fork-join, BSP and install
+    // test) run under Miri. Its dataflow proptests took over 30 minutes there (measured); its
+    // model and stress suites drive the same paths at larger counts. Those three are skipped to
+    // keep the stage within CI's budget, and said so below and in primitives/sched/README.md.
+    const PARTIAL: &str = "gearset-sched";
     println!(
-        "\n!!! miri: SKIPPING {LIB_ONLY}'s integration tests (known Stacked Borrows violation \
-         in its fork-join path, see primitives/sched/README.md); its unit tests run\n"
+        "\n!!! miri: {PARTIAL}: running its unit tests and tests/api.rs only (SKIPPING its \
+         dataflow, model and stress suites: too slow under Miri, see primitives/sched/README.md)\n"
     );
-    let (full, lib_only): (Vec<String>, Vec<String>) =
-        primitives().into_iter().partition(|p| p != LIB_ONLY);
+    let (full, partial): (Vec<String>, Vec<String>) =
+        primitives().into_iter().partition(|p| p != PARTIAL);
     let mut passed = 0;
     for (targets, crates) in [
         (&["--lib", "--tests"][..], full),
-        (&["--lib"][..], lib_only),
+        (&["--lib", "--test", "api"][..], partial),
     ] {
         // -Zmiri-disable-isolation: proptest reads the working directory and the timeout
         // tests read the clock (tokio runs Miri with it too). Two seeds: Miri's scheduler and
