@@ -190,7 +190,7 @@ fn stress_every_frame_counted_once() {
     let frames: u64 = std::env::var("GEARSET_SCHED_DATAFLOW_FRAMES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(20_000);
+        .unwrap_or(if cfg!(miri) { 300 } else { 20_000 });
     let pool = Pool::new(4);
     let mut graph = pool.dataflow::<u64>();
     let source = graph.source();

@@ -198,9 +198,14 @@ impl<T: Clone + Send + Sync + 'static> Shared<T> {
                 "inputs out of step"
             );
             let value = run_work(&mut state.work, node, frame, packets);
-            state.outbox.send(Packet { frame, value });
-            // AcqRel, a statistic and the ordering tests' witness: frames this node finished.
+            // Counted before the packet leaves, so that whoever receives this frame downstream
+            // (the caller, at the sink) finds it counted at every node it went through.
+            // AcqRel: the Release half is ordered before the send's publication, which the
+            // receiver acquires; `Flow::frames_done`'s Acquire `get` then sees this count.
+            // (Counting after the send let the caller receive the last frame and read a count
+            // one short: found by Miri, `each_node_sees_its_frames_in_order`.)
             this.frames.fetch_add(node, 1).expect("node id in range");
+            state.outbox.send(Packet { frame, value });
             for &next in &this.consumers[node] {
                 Self::notify(this, next);
             }
