@@ -25,6 +25,7 @@ use crate::{
     producer::Producer,
     ring::{Cursor, Ring, new_cursor},
     shared::Shared,
+    slip::Slip,
 };
 
 /// Identifies a consumer (handler or poller) of one [`Builder`], to run others after it.
@@ -417,12 +418,14 @@ where
         let thread_name = name.clone();
         let pin_cpus = pin.clone();
         let spawn: Spawn<E, S> = Box::new(move |shared, links| {
+            let slip = Slip::new::<E>(shared.ring.capacity(), max_batch);
             let processor = Processor {
                 shared,
                 links,
                 handler,
                 wait,
                 max_batch,
+                slip,
             };
             thread::Builder::new()
                 .name(thread_name.clone())

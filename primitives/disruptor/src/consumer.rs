@@ -29,6 +29,7 @@ use crate::{
     handler::{EventContext, EventHandler},
     ring::Cursor,
     shared::Shared,
+    slip::Slip,
 };
 
 /// What a consumer waits on.
@@ -95,15 +96,20 @@ impl Links {
     }
 
     /// The next step for a consumer at `next`: `Some(avail)` with `avail > next`, or `None`
-    /// when it should stop (stream ended, or graph halted and nothing is left).
+    /// when it should stop (stream ended, or graph halted and nothing is left). With `slip`
+    /// on, a short batch may wait for a streaming producer to get ahead (`slip.rs`).
     pub(crate) fn poll_state<E, S: Flavor>(
         &self,
         shared: &Shared<E, S>,
         next: u64,
         limit: u64,
+        slip: Slip,
     ) -> Step {
         let avail = self.barrier.available(shared, next, limit);
         if avail > next {
+            let avail = slip.settle(next, avail, |from| {
+                self.barrier.available(shared, from, limit)
+            });
             return ready(avail, limit);
         }
         if shared.ctl.end() <= next {
@@ -177,6 +183,8 @@ pub(crate) struct Processor<E, S: Flavor, H, W> {
     pub(crate) handler: H,
     pub(crate) wait: Arc<W>,
     pub(crate) max_batch: u64,
+    /// How far a streaming producer may get ahead before this consumer reads on.
+    pub(crate) slip: Slip,
 }
 
 impl<E, S, H, W> Processor<E, S, H, W>
@@ -197,7 +205,8 @@ where
         loop {
             let next = progress.done;
             let limit = next.saturating_add(self.max_batch);
-            let Some(avail) = wait_available(&*self.wait, shared, progress.links, next, limit)
+            let Some(avail) =
+                wait_available(&*self.wait, shared, progress.links, next, limit, self.slip)
             else {
                 break;
             };
@@ -226,17 +235,20 @@ where
 }
 
 /// Waits with `wait` until [`Links::poll_state`] is not `Empty`; `None` means stop.
+///
+/// Only the first poll may slip: a batch found after waiting is handled at once.
 fn wait_available<E, S: Flavor, W: WaitStrategy>(
     wait: &W,
     shared: &Shared<E, S>,
     links: &Links,
     next: u64,
     limit: u64,
+    slip: Slip,
 ) -> Option<u64> {
-    let step = links.poll_state(shared, next, limit);
+    let step = links.poll_state(shared, next, limit, slip);
     let step = match step {
         Step::Empty => loop {
-            let ready = || match links.poll_state(shared, next, limit) {
+            let ready = || match links.poll_state(shared, next, limit, Slip::OFF) {
                 Step::Empty => None,
                 step => Some(step),
             };

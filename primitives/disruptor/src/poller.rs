@@ -9,6 +9,7 @@ use crate::{
     consumer::{Links, Progress, Step},
     flavors::Flavor,
     shared::Shared,
+    slip::Slip,
 };
 
 /// What one [`EventPoller::poll`] call found.
@@ -71,7 +72,7 @@ impl<E, S: Flavor> EventPoller<E, S> {
         let shared = &*self.shared;
         let next = self.done;
         let limit = next.saturating_add((max as u64).min(shared.ctl.capacity));
-        let avail = match self.links.poll_state(shared, next, limit) {
+        let avail = match self.links.poll_state(shared, next, limit, Slip::OFF) {
             Step::Ready(avail) => avail.min(limit),
             Step::Empty => return PollState::Idle,
             Step::Done => return PollState::Closed,

@@ -1,0 +1,88 @@
+//! 1P→1C throughput of gearset-disruptor against the `disruptor` crate, *paired*: 40 rounds of
+//! 4,000,000 `u64` events each, alternating which crate goes first, and the ratio of the two
+//! times taken per round. On a noisy or migrating VM (the 2-vCPU dev box's cross-core latency
+//! changes by 4-8× with the hypervisor's placement) back-to-back pairs share the placement,
+//! where criterion's per-function runs, seconds apart, often do not.
+//!
+//! Both rings hold 1,024 slots; both consumers busy-spin and count into a padded sink; the
+//! producer publishes one event at a time. Prints the median and quartiles of
+//! `disruptor time / gearset time` (above 1 favours gearset) and each side's median ns/event.
+//! Run: `cargo run --release -p gearset-benches --example disruptor_1p1c_paired`.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
+use std::{
+    hint,
+    time::{Duration, Instant},
+};
+
+use gearset_benches::bursts::{
+    Sink, counting, publish_disruptor_crate, publish_gearset, sink, wait_for,
+};
+
+const EVENTS: u64 = 4_000_000;
+const RING: usize = 1024;
+const ROUNDS: usize = 40;
+
+/// One round through a fresh gearset disruptor.
+fn gearset_round() -> Duration {
+    use gearset_disruptor::Disruptor;
+    use gearset_sync::wait::BusySpin;
+    let sink: Sink = sink();
+    let mut count = counting(&sink);
+    let mut builder = Disruptor::single_producer(RING, || 0u64).unwrap();
+    builder
+        .consumer(move |e: &u64, _, end_of_batch| count(e, end_of_batch))
+        .wait_strategy(BusySpin::new())
+        .add();
+    builder.producer_wait_strategy(BusySpin::new());
+    let (mut producer, disruptor) = builder.build().unwrap();
+    let start = Instant::now();
+    publish_gearset(&mut producer, EVENTS, 1);
+    wait_for(std::slice::from_ref(&sink), EVENTS);
+    let took = start.elapsed();
+    drop(producer);
+    disruptor.join().unwrap();
+    took
+}
+
+/// One round through a fresh `disruptor` crate ring.
+fn disruptor_round() -> Duration {
+    let sink: Sink = sink();
+    let mut count = counting(&sink);
+    let handler = move |e: &u64, _seq: i64, end_of_batch: bool| count(e, end_of_batch);
+    let mut producer = disruptor::build_single_producer(RING, || 0u64, disruptor::BusySpin)
+        .handle_events_with(handler)
+        .build();
+    let start = Instant::now();
+    publish_disruptor_crate(&mut producer, EVENTS, 1);
+    wait_for(std::slice::from_ref(&sink), EVENTS);
+    start.elapsed()
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    let (mut ratios, mut ours, mut theirs) = (vec![], vec![], vec![]);
+    for round in 0..ROUNDS {
+        let (g, d) = if round % 2 == 0 {
+            let g = gearset_round();
+            (g, disruptor_round())
+        } else {
+            let d = disruptor_round();
+            (gearset_round(), d)
+        };
+        ratios.push(d.as_secs_f64() / g.as_secs_f64());
+        ours.push(g.as_nanos() as f64 / EVENTS as f64);
+        theirs.push(d.as_nanos() as f64 / EVENTS as f64);
+        hint::black_box(round);
+    }
+    let (g, d) = (median(&mut ours), median(&mut theirs));
+    let mid = median(&mut ratios);
+    let (q1, q3) = (ratios[ROUNDS / 4], ratios[3 * ROUNDS / 4]);
+    println!(
+        "1P->1C paired, {ROUNDS} rounds x {EVENTS} events: disruptor/gearset time ratio median {mid:.3} (quartiles {q1:.3}..{q3:.3}); gearset {g:.2} ns/event, disruptor {d:.2} ns/event (medians)"
+    );
+}
