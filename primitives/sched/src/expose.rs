@@ -13,7 +13,10 @@
 //! time (a heartbeat, as in Acar et al.'s heartbeat scheduling and chili/Spice): it doubles
 //! while consecutive unstolen exposures come closer together than `TARGET`, holds while they
 //! are `TARGET` to `4 × TARGET` apart, and halves beyond. An exposed job that *is* stolen
-//! resets the throttle: the next join that finds demand exposes again.
+//! resets the throttle: the next join that finds demand exposes again. So does every job the
+//! worker's main loop starts: the window must not carry over from the tail of one job (an
+//! `install` of fib(30), say, whose last exposures came back) to the first, biggest joins of
+//! the next, which is where splitting pays most.
 //!
 //! The clock is read only when an exposed job comes back unstolen (once per exposure, next to
 //! the exposure's own atomic read-modify-writes and queue locks); the join fast path is
@@ -65,8 +68,11 @@ impl Throttle {
         true
     }
 
-    /// The exposed job was stolen: expose at the next join that finds demand.
-    pub(crate) fn stolen(&mut self) {
+    /// Open again, so the next join that finds demand exposes: the exposed job was stolen (a
+    /// thief is there), or the worker starts a new job from its search (an `install`, a
+    /// spawn, a stolen half), whose first joins are its biggest; a window learned on the tail
+    /// of another job says nothing about them.
+    pub(crate) fn reopen(&mut self) {
         *self = Self::default();
     }
 
@@ -141,7 +147,7 @@ mod tests {
         assert_eq!((0..3).map(|_| t.holds()).collect::<Vec<_>>(), [true; 3]);
         assert!(!t.holds(), "a window of 3 holds 3 joins");
         reclaims(&mut t, now, &[Duration::ZERO]);
-        t.stolen();
+        t.reopen();
         assert!(!t.holds(), "a steal reopens at once");
         assert_eq!(
             reclaims(&mut t, now, &[Duration::ZERO]),

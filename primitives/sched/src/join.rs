@@ -94,7 +94,7 @@ impl Context<'_> {
         if self.wait_exposed(&job, job_ref) {
             self.throttle.reclaimed();
         } else {
-            self.throttle.stolen();
+            self.throttle.reopen();
         }
         let rb = job.into_result();
         match (ra, rb) {

@@ -239,7 +239,11 @@ pub(crate) fn main_loop(registry: Arc<Registry>, mut queue: QueueWorker<JobRef>,
     let mut cx = Context::new(&registry, &mut queue, index, false);
     loop {
         match cx.search() {
-            Found::Job(job) => cx.execute(job),
+            Found::Job(job) => {
+                // A new job: its first joins are its biggest (`expose.rs`).
+                cx.throttle.reopen();
+                cx.execute(job);
+            }
             Found::Nothing => cx.sleep(),
             Found::Exit => break,
         }
