@@ -50,6 +50,7 @@ const QUEUED_MASK: u64 = ONE_PENDING - 1;
 const PENDING_MASK: u64 = (SHUTDOWN - 1) & !QUEUED_MASK;
 
 /// Jobs in the queue tree (or landing) in a `counts` value.
+#[inline]
 pub(crate) fn queued(counts: u64) -> u64 {
     counts & QUEUED_MASK
 }
@@ -188,7 +189,9 @@ impl Registry {
         gearset_sync::trace_action!("Shutdown", "shut' = TRUE /\\ npc' # npc");
     }
 
-    /// The counts word, for statistics (Relaxed: a snapshot, no edge needed).
+    /// The counts word, for statistics and `join`'s demand hint (Relaxed: a snapshot, no edge
+    /// needed). Inlined: `join` is generic, so it is compiled in the caller's crate.
+    #[inline]
     pub(crate) fn counts_snapshot(&self) -> u64 {
         self.counts.load(Relaxed)
     }
