@@ -159,6 +159,7 @@ impl<E: Send + Sync + 'static, S: Flavor> Builder<E, S> {
             max_batch,
             name,
             pin: None,
+            slip: true,
             _event: PhantomData,
         }
     }
@@ -317,6 +318,8 @@ pub struct ConsumerBuilder<'b, E, S: Flavor, H, W> {
     name: String,
     /// CPUs to pin the consumer thread to ([`ConsumerBuilder::pin_to`]).
     pin: Option<Vec<usize>>,
+    /// Whether the consumer slips behind a streaming producer ([`ConsumerBuilder::slip`]).
+    slip: bool,
     _event: PhantomData<fn(&E)>,
 }
 
@@ -348,6 +351,7 @@ where
             max_batch,
             name,
             pin,
+            slip,
             _event,
             ..
         } = self;
@@ -359,6 +363,7 @@ where
             max_batch,
             name,
             pin,
+            slip,
             _event,
         }
     }
@@ -400,6 +405,28 @@ where
         self
     }
 
+    /// Whether this consumer *slips* (default `true`): when its next batch is ready without a
+    /// wait but shorter than 16 cache lines of slots, it lets the producer get that far ahead
+    /// (polling every 400 ns, at most 8 times, and stopping as soon as a poll sees nothing new)
+    /// so that it reads slot lines the producer has finished. On the dev box that took 1P→1C
+    /// throughput from 0.72 to about 1.2 times the `disruptor` crate's, at the cost of up to
+    /// 3.2 µs of delay *inside* a stream and up to 400 ns after its last event. A batch found after a wait never slips. Turn it off
+    /// where every event of a stream must be handled at once.
+    ///
+    /// ```
+    /// use gearset_disruptor::Disruptor;
+    ///
+    /// let mut builder = Disruptor::single_producer(1024, || 0u64).unwrap();
+    /// builder.consumer(|_: &u64, _, _| {}).slip(false).add();
+    /// let (mut producer, disruptor) = builder.build().unwrap();
+    /// producer.publish(|e, _| *e = 1).unwrap();
+    /// disruptor.shutdown().unwrap();
+    /// ```
+    pub fn slip(mut self, slip: bool) -> Self {
+        self.slip = slip;
+        self
+    }
+
     /// Adds the consumer to the graph.
     pub fn add(self) -> ConsumerId {
         let Self {
@@ -410,6 +437,7 @@ where
             max_batch,
             name,
             pin,
+            slip,
             ..
         } = self;
         let wait = Arc::new(wait);
@@ -418,7 +446,11 @@ where
         let thread_name = name.clone();
         let pin_cpus = pin.clone();
         let spawn: Spawn<E, S> = Box::new(move |shared, links| {
-            let slip = Slip::new::<E>(shared.ring.capacity(), max_batch);
+            let slip = if slip {
+                Slip::new::<E>(shared.ring.capacity(), max_batch)
+            } else {
+                Slip::OFF
+            };
             let processor = Processor {
                 shared,
                 links,

@@ -100,11 +100,12 @@
 //! - A handler panic halts the whole graph (consumers stop when they run out of complete
 //!   events, producers get [`Closed`]); there is no exception-handler or rewind policy.
 //! - A consumer that catches up with a *streaming* producer lets it get up to 16 cache lines
-//!   of slots ahead (at most 64 extra polls, and it stops as soon as a poll sees no new event)
-//!   before it reads on: FastForward's *temporal slipping*, so slot lines cross cores once,
-//!   fully written. It trades a little latency inside a burst for throughput (about +10% in
-//!   1P→1C here); a consumer that had to wait for its batch never slips, so a lone event is
-//!   handled as soon as it is seen.
+//!   of slots ahead before it reads on (polling every 400 ns, at most 8 times, stopping as
+//!   soon as a poll sees no new event): FastForward's *temporal slipping*, so slot lines cross
+//!   cores once, fully written. It trades latency inside a stream (up to 3.2 µs, and up to
+//!   400 ns after a burst's last event) for throughput (1P→1C here went from 0.72 to about 1.2
+//!   times the `disruptor` crate's). A batch found after a wait never slips, so a lone event
+//!   is handled as soon as it is seen; [`ConsumerBuilder::slip`]`(false)` turns it off.
 //! - Pinning ([`ConsumerBuilder::pin_to`]) is Linux-only; elsewhere `build` returns
 //!   [`BuildError::Pin`] with [`PinError::Unsupported`].
 //!
