@@ -4,7 +4,9 @@
 //! a chain of channels), with the cache-line ping-pong floor in the same run.
 //!
 //! Each measured iteration publishes `BURST` u64 events one at a time and waits until the last
-//! consumer has counted them all. Every consumer busy-spins. **4 threads on this 2-core
+//! consumer has counted them all. `gearset` and `disruptor`: every consumer and the producer
+//! busy-spin; `gearset_blocking`: gearset's defaults (consumers block on an event count, the
+//! producer yields on a full ring). **4 threads on this 2-core
 //! machine**: the scenarios are named `1p3c` (multicast) and `1p3c_pipeline`, and the bench
 //! report flags them as oversubscribed; expect scheduling noise, and read them as "no collapse
 //! when threads outnumber cores", not as the steady-state throughput of a 4-core box.
@@ -15,6 +17,7 @@ use std::{sync::Arc, thread, time::Duration};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use gearset_benches::bursts::{Sink, counting, measure_bursts, sink};
+use gearset_sync::wait::{Blocking, BusySpin, WaitStrategy};
 
 const RING: usize = 1024;
 const BURST: u64 = 10_240;
@@ -29,9 +32,15 @@ fn measure(iters: u64, sinks: &[Sink], total: &mut u64, burst: impl FnMut()) -> 
     measure_bursts(iters, BURST, sinks, total, burst)
 }
 
-fn gearset(c: &mut Criterion, scenario: &str, pipeline: bool) {
+/// gearset with consumers waiting by `wait()`; `spin_producer` makes the producer busy-spin on
+/// a full ring too (like the `disruptor` crate), else it keeps the default (yielding).
+fn gearset<W: WaitStrategy + 'static>(
+    c: &mut Criterion,
+    scenario: &str,
+    pipeline: bool,
+    (id, wait, spin_producer): (&str, fn() -> W, bool),
+) {
     use gearset_disruptor::Disruptor;
-    use gearset_sync::wait::BusySpin;
     let sinks = sinks();
     let mut builder = Disruptor::single_producer(RING, || 0u64).unwrap();
     let mut previous = None;
@@ -39,19 +48,21 @@ fn gearset(c: &mut Criterion, scenario: &str, pipeline: bool) {
         let mut count = counting(sink);
         let consumer = builder
             .consumer(move |e: &u64, _, end| count(e, end))
-            .wait_strategy(BusySpin::new());
+            .wait_strategy(wait());
         let consumer = match (pipeline, previous) {
             (true, Some(id)) => consumer.after(&[id]),
             _ => consumer,
         };
         previous = Some(consumer.add());
     }
-    builder.producer_wait_strategy(BusySpin::new());
+    if spin_producer {
+        builder.producer_wait_strategy(BusySpin::new());
+    }
     let (mut producer, disruptor) = builder.build().unwrap();
     let mut total = 0;
     let mut g = c.benchmark_group(scenario);
     g.throughput(Throughput::Elements(BURST));
-    g.bench_function("gearset", |b| {
+    g.bench_function(id, |b| {
         b.iter_custom(|iters| {
             measure(iters, &sinks, &mut total, || {
                 for i in 0..BURST {
@@ -160,14 +171,21 @@ fn crossbeam(c: &mut Criterion, scenario: &str, pipeline: bool) {
     }
 }
 
+/// Busy-spin everywhere, as the `disruptor` crate does.
+const SPINNING: (&str, fn() -> BusySpin, bool) = ("gearset", BusySpin::new, true);
+/// The defaults: blocking consumers (event count), a yielding producer.
+const BLOCKING: (&str, fn() -> Blocking, bool) = ("gearset_blocking", Blocking::new, false);
+
 fn multicast(c: &mut Criterion) {
-    gearset(c, "disruptor/1p3c", false);
+    gearset(c, "disruptor/1p3c", false, SPINNING);
+    gearset(c, "disruptor/1p3c", false, BLOCKING);
     disruptor_crate(c, "disruptor/1p3c", false);
     crossbeam(c, "disruptor/1p3c", false);
 }
 
 fn pipeline(c: &mut Criterion) {
-    gearset(c, "disruptor/1p3c_pipeline", true);
+    gearset(c, "disruptor/1p3c_pipeline", true, SPINNING);
+    gearset(c, "disruptor/1p3c_pipeline", true, BLOCKING);
     disruptor_crate(c, "disruptor/1p3c_pipeline", true);
     crossbeam(c, "disruptor/1p3c_pipeline", true);
 }

@@ -3,7 +3,8 @@
 //!
 //! Three persistent producer threads each publish `BURST / 3` u64 events per measured
 //! iteration, one at a time; the iteration ends when the consumer has counted all of them.
-//! Producers wait for the next iteration by yielding, and the consumer busy-spins: with more
+//! Producers wait for the next iteration by yielding; the consumer busy-spins (`gearset`,
+//! `disruptor`) or blocks (`gearset_blocking`, gearset's default strategies): with more
 //! threads than cores (this bench's point, see disruptor-rs #12) expect heavy scheduling noise.
 //! Run: `cargo bench -p gearset-benches --bench disruptor_3p1c`.
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
@@ -20,6 +21,7 @@ use std::{
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use disruptor::Producer as _;
 use gearset_benches::bursts::{Sink, counting, sink, wait_for};
+use gearset_sync::wait::{Blocking, BusySpin, WaitStrategy};
 
 const RING: usize = 1024;
 const PRODUCERS: u64 = 3;
@@ -86,31 +88,32 @@ fn run<P: Send + 'static>(
     threads.into_iter().for_each(|t| t.join().unwrap());
 }
 
-fn gearset(c: &mut Criterion) {
+/// gearset with a busy-spin consumer (`gearset`, like the `disruptor` crate) or with the
+/// defaults (`gearset_blocking`: the consumer blocks on an event count, producers yield on a
+/// full ring).
+fn gearset_with<W: WaitStrategy + 'static>(c: &mut Criterion, id: &str, wait: W) {
     use gearset_disruptor::{Disruptor, Multi, Producer};
-    use gearset_sync::wait::BusySpin;
     let sink = sink();
     let mut handler = counting(&sink);
     let mut builder = Disruptor::multi_producer(RING, || 0u64).unwrap();
     builder
         .consumer(move |e: &u64, _, eob| handler(e, eob))
-        .wait_strategy(BusySpin::new())
+        .wait_strategy(wait)
         .add();
     let (producer, disruptor) = builder.build().unwrap();
     let handles: Vec<_> = (0..PRODUCERS).map(|_| producer.clone()).collect();
     drop(producer);
-    run(
-        c,
-        "gearset",
-        handles,
-        sink,
-        |p: &mut Producer<u64, Multi>, n| {
-            for i in 0..n {
-                p.publish(|e, _| *e = i).unwrap();
-            }
-        },
-    );
+    run(c, id, handles, sink, |p: &mut Producer<u64, Multi>, n| {
+        for i in 0..n {
+            p.publish(|e, _| *e = i).unwrap();
+        }
+    });
     disruptor.join().unwrap();
+}
+
+fn gearset(c: &mut Criterion) {
+    gearset_with(c, "gearset", BusySpin::new());
+    gearset_with(c, "gearset_blocking", Blocking::new());
 }
 
 fn disruptor_crate(c: &mut Criterion) {
