@@ -141,36 +141,20 @@ fn miri() -> StageResult {
             "nightly Miri cannot be installed here: {why}"
         )));
     }
-    // gearset-sched: its unit tests and `tests/api.rs` (every fork-join, BSP and install
-    // test) run under Miri. Its dataflow proptests took over 30 minutes there (measured); its
-    // model and stress suites drive the same paths at larger counts. Those three are skipped to
-    // keep the stage within CI's budget, and said so below and in primitives/sched/README.md.
-    const PARTIAL: &str = "gearset-sched";
-    println!(
-        "\n!!! miri: {PARTIAL}: running its unit tests and tests/api.rs only (SKIPPING its \
-         dataflow, model and stress suites: too slow under Miri, see primitives/sched/README.md)\n"
-    );
-    let (full, partial): (Vec<String>, Vec<String>) =
-        primitives().into_iter().partition(|p| p != PARTIAL);
-    let mut passed = 0;
-    for (targets, crates) in [
-        (&["--lib", "--tests"][..], full),
-        (&["--lib", "--test", "api"][..], partial),
-    ] {
-        // -Zmiri-disable-isolation: proptest reads the working directory and the timeout
-        // tests read the clock (tokio runs Miri with it too). Two seeds: Miri's scheduler and
-        // its weak-memory emulation pick differently per seed.
-        let out = cmd("cargo", &["+nightly", "miri", "test"])
-            .args(targets)
-            .args(&package_args(&crates))
-            .args(&["--target-dir", "target/miri"])
-            .env(
-                "MIRIFLAGS",
-                "-Zmiri-disable-isolation -Zmiri-strict-provenance -Zmiri-many-seeds=0..2",
-            )
-            .run_ok()?;
-        passed += out.tests_passed();
-    }
+    // -Zmiri-disable-isolation: proptest reads the working directory and the timeout tests
+    // read the clock (tokio runs Miri with it too). Two seeds: Miri's scheduler and its
+    // weak-memory emulation pick differently per seed. Every suite runs, gearset-sched's
+    // dataflow proptests included (about 2 minutes per seed; they scale their cases and
+    // counts down under `cfg!(miri)`).
+    let out = cmd("cargo", &["+nightly", "miri", "test", "--lib", "--tests"])
+        .args(&package_args(&primitives()))
+        .args(&["--target-dir", "target/miri"])
+        .env(
+            "MIRIFLAGS",
+            "-Zmiri-disable-isolation -Zmiri-strict-provenance -Zmiri-many-seeds=0..2",
+        )
+        .run_ok()?;
+    let passed = out.tests_passed();
     Ok(Outcome::Passed {
         tests: Some(passed),
     })
