@@ -23,7 +23,7 @@ use std::{
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use crossbeam_utils::CachePadded;
 use gearset_benches::bursts::{
-    Sink, counting, measure_bursts, publish_disruptor_crate, publish_gearset, sink,
+    Sink, counting, measure_bursts, publish_disruptor_crate, publish_gearset, sink, spinning_1p1c,
 };
 
 const RING: usize = 1024;
@@ -48,17 +48,8 @@ fn measure(
 }
 
 fn gearset(c: &mut Criterion, group: &str, batch: usize) {
-    use gearset_disruptor::Disruptor;
-    use gearset_sync::wait::BusySpin;
     let sink = sink();
-    let mut builder = Disruptor::single_producer(RING, || 0u64).unwrap();
-    let mut count = counting(&sink);
-    builder
-        .consumer(move |e: &u64, _, end_of_batch| count(e, end_of_batch))
-        .wait_strategy(BusySpin::new())
-        .add();
-    builder.producer_wait_strategy(BusySpin::new());
-    let (mut producer, disruptor) = builder.build().unwrap();
+    let (mut producer, disruptor) = spinning_1p1c(RING, &sink);
     let mut total = 0;
     let mut g = c.benchmark_group(group);
     g.throughput(Throughput::Elements(BURST));

@@ -16,7 +16,7 @@ use std::{
 };
 
 use gearset_benches::bursts::{
-    Sink, counting, publish_disruptor_crate, publish_gearset, sink, wait_for,
+    Sink, counting, publish_disruptor_crate, publish_gearset, sink, spinning_1p1c, wait_for,
 };
 
 const EVENTS: u64 = 4_000_000;
@@ -25,17 +25,8 @@ const ROUNDS: usize = 40;
 
 /// One round through a fresh gearset disruptor.
 fn gearset_round() -> Duration {
-    use gearset_disruptor::Disruptor;
-    use gearset_sync::wait::BusySpin;
     let sink: Sink = sink();
-    let mut count = counting(&sink);
-    let mut builder = Disruptor::single_producer(RING, || 0u64).unwrap();
-    builder
-        .consumer(move |e: &u64, _, end_of_batch| count(e, end_of_batch))
-        .wait_strategy(BusySpin::new())
-        .add();
-    builder.producer_wait_strategy(BusySpin::new());
-    let (mut producer, disruptor) = builder.build().unwrap();
+    let (mut producer, disruptor) = spinning_1p1c(RING, &sink);
     let start = Instant::now();
     publish_gearset(&mut producer, EVENTS, 1);
     wait_for(std::slice::from_ref(&sink), EVENTS);

@@ -15,7 +15,8 @@ use std::{
 };
 
 use crossbeam_utils::CachePadded;
-use gearset_disruptor::{Flavor, Producer};
+use gearset_disruptor::{Disruptor, Flavor, Producer, Single};
+use gearset_sync::wait::BusySpin;
 
 /// A consumer's running count of the events it handled, on its own cache line; the measuring
 /// thread waits on it.
@@ -39,6 +40,22 @@ pub fn counting(sink: &Sink) -> impl FnMut(&u64, bool) + Send + use<> {
             sink.store(count, Release);
         }
     }
+}
+
+/// A single-producer gearset ring of `capacity` `u64`s with one consumer counting into `sink`;
+/// the consumer and the producer (on a full ring) busy-spin, as the `disruptor` crate's do.
+pub fn spinning_1p1c(
+    capacity: usize,
+    sink: &Sink,
+) -> (Producer<u64, Single>, Disruptor<u64, Single>) {
+    let mut count = counting(sink);
+    let mut builder = Disruptor::single_producer(capacity, || 0u64).unwrap();
+    builder
+        .consumer(move |e: &u64, _, end_of_batch| count(e, end_of_batch))
+        .wait_strategy(BusySpin::new())
+        .add();
+    builder.producer_wait_strategy(BusySpin::new());
+    builder.build().unwrap()
 }
 
 /// Spins until every sink has counted at least `target` events.
