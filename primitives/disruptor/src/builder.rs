@@ -410,8 +410,9 @@ where
     /// (polling every 400 ns, at most 8 times, and stopping as soon as a poll sees nothing new)
     /// so that it reads slot lines the producer has finished. On the dev box that took 1P→1C
     /// throughput from 0.72 to about 1.2 times the `disruptor` crate's, at the cost of up to
-    /// 3.2 µs of delay *inside* a stream and up to 400 ns after its last event. A batch found after a wait never slips. Turn it off
-    /// where every event of a stream must be handled at once.
+    /// 3.2 µs of delay *inside* a stream and up to 400 ns after its last event. A batch found
+    /// after a wait never slips. Turn it off where every event of a stream must be handled at
+    /// once.
     ///
     /// ```
     /// use gearset_disruptor::Disruptor;

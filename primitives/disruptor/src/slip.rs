@@ -8,8 +8,8 @@
 //! same line, which stalls the producer's stores. With small events (eight `u64`s per line) a
 //! keeping-up consumer turns every few events into such a round trip, and 1P→1C throughput drops
 //! *because* the consumer is fast: on the 2-core dev box, a consumer that reads as soon as
-//! anything is published ran at 0.79× the `disruptor` crate's throughput, whose slower consumer
-//! lets the ring fill.
+//! anything is published ran at 0.70–0.74× the `disruptor` crate's throughput, whose slower
+//! consumer lets the ring fill.
 //!
 //! FastForward (Giacomoni, Moseley, Vachharajani, PPoPP 2008) names the cure *temporal
 //! slipping*: keep the consumer some cache lines behind the producer while both are streaming,
@@ -28,8 +28,9 @@
 //! The interval is measured in time, not in spin hints: a `pause` takes 27 ns on the dev box's
 //! Zen 5 and a few nanoseconds on older cores. Polling is what costs: every poll pulls the
 //! line the producer is writing. On the dev box, paired 1P→1C rounds gave the `disruptor`
-//! crate's time over ours as 0.83–0.89 with a poll after every spin hint (27 ns), 1.02–1.05
-//! every 110 ns, 1.00–1.24 (four runs) every 440 ns, 0.65–0.78 every 1.8 µs.
+//! crate's time over ours as 0.79–0.89 with a poll after every spin hint (27 ns), 1.02–1.05
+//! every 110 ns, 1.00–1.27 (seven runs) every 440 ns, 0.96–1.00 every 880 ns and 0.65–0.78
+//! every 1.8 µs (`docs/design/disruptor.md`).
 //!
 //! What it costs: inside a stream, a batch may wait up to `MAX_POLLS × INTERVAL` (3.2 µs)
 //! while the producer keeps publishing, and the last events of a burst up to one `INTERVAL`
@@ -43,8 +44,8 @@
 //! so the protocol and its proof (`Disruptor.tla`, the loom models) are unchanged.
 
 use gearset_sync::{
-    MODEL_CHECKED, hint,
-    time::{Duration, Instant},
+    hint,
+    time::{self, Duration},
 };
 
 /// Slip distance in cache lines of slots.
@@ -108,16 +109,15 @@ impl Slip {
     }
 }
 
-/// Spins for about `interval` without touching shared memory (one spin hint under the model
-/// checkers, which have no clock to wait on and must be yielded to).
+/// Spins for about `interval` without touching shared memory. Under the model checkers the
+/// facade's clock has always expired, so this is one spin hint (which yields to them).
 fn pause(interval: Duration) {
-    if MODEL_CHECKED {
+    let deadline = time::deadline_after(interval);
+    loop {
         hint::spin_loop();
-        return;
-    }
-    let start = Instant::now();
-    while start.elapsed() < interval {
-        hint::spin_loop();
+        if deadline.is_none_or(time::expired) {
+            return;
+        }
     }
 }
 
