@@ -110,28 +110,24 @@ impl Context<'_> {
         F: FnOnce(&mut Context<'_>) -> R + Send,
         R: Send,
     {
-        let backoff = Backoff::new();
         let mut reclaimed = false;
-        while !job.is_done() {
-            match self.try_take() {
-                Some(taken) => {
-                    reclaimed |= taken.is(job_ref);
-                    self.execute(taken);
-                    backoff.reset();
-                }
-                None => backoff.snooze(),
-            }
-        }
+        self.help_watching(|| job.is_done(), |taken| reclaimed |= taken.is(job_ref));
         reclaimed
     }
 
     /// Runs jobs from the tree (own leaf first, then climbing) until `done()` holds. Used by
     /// `scope` to wait without blocking the worker.
     pub(crate) fn help_until(&mut self, done: impl Fn() -> bool) {
+        self.help_watching(done, |_| {});
+    }
+
+    /// [`help_until`](Self::help_until), showing `taken` every job before it runs.
+    fn help_watching(&mut self, done: impl Fn() -> bool, mut taken: impl FnMut(JobRef)) {
         let backoff = Backoff::new();
         while !done() {
             match self.try_take() {
                 Some(job) => {
+                    taken(job);
                     self.execute(job);
                     backoff.reset();
                 }
