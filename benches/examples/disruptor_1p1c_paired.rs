@@ -10,13 +10,10 @@
 //! Run: `cargo run --release -p gearset-benches --example disruptor_1p1c_paired`.
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
-use std::{
-    hint,
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use gearset_benches::bursts::{
-    Sink, counting, publish_disruptor_crate, publish_gearset, sink, spinning_1p1c, wait_for,
+    counting, publish_disruptor_crate, publish_gearset, sink, spinning_1p1c, wait_for,
 };
 
 const EVENTS: u64 = 4_000_000;
@@ -25,7 +22,7 @@ const ROUNDS: usize = 40;
 
 /// One round through a fresh gearset disruptor.
 fn gearset_round() -> Duration {
-    let sink: Sink = sink();
+    let sink = sink();
     let (mut producer, disruptor) = spinning_1p1c(RING, &sink);
     let start = Instant::now();
     publish_gearset(&mut producer, EVENTS, 1);
@@ -38,7 +35,7 @@ fn gearset_round() -> Duration {
 
 /// One round through a fresh `disruptor` crate ring.
 fn disruptor_round() -> Duration {
-    let sink: Sink = sink();
+    let sink = sink();
     let mut count = counting(&sink);
     let handler = move |e: &u64, _seq: i64, end_of_batch: bool| count(e, end_of_batch);
     let mut producer = disruptor::build_single_producer(RING, || 0u64, disruptor::BusySpin)
@@ -68,7 +65,6 @@ fn main() {
         ratios.push(d.as_secs_f64() / g.as_secs_f64());
         ours.push(g.as_nanos() as f64 / EVENTS as f64);
         theirs.push(d.as_nanos() as f64 / EVENTS as f64);
-        hint::black_box(round);
     }
     let (g, d) = (median(&mut ours), median(&mut theirs));
     let mid = median(&mut ratios);
