@@ -23,7 +23,8 @@ use std::{
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use crossbeam_utils::CachePadded;
 use gearset_benches::bursts::{
-    Sink, counting, measure_bursts, publish_disruptor_crate, publish_gearset, sink, spinning_1p1c,
+    Sink, measure_bursts, publish_disruptor_crate, publish_gearset, sink, spinning_1p1c,
+    spinning_1p1c_disruptor_crate,
 };
 
 const RING: usize = 1024;
@@ -67,11 +68,7 @@ fn gearset(c: &mut Criterion, group: &str, batch: usize) {
 
 fn disruptor_crate(c: &mut Criterion, group: &str, batch: usize) {
     let sink = sink();
-    let mut count = counting(&sink);
-    let handler = move |e: &u64, _seq: i64, end_of_batch: bool| count(e, end_of_batch);
-    let mut producer = disruptor::build_single_producer(RING, || 0u64, disruptor::BusySpin)
-        .handle_events_with(handler)
-        .build();
+    let mut producer = spinning_1p1c_disruptor_crate(RING, &sink);
     let mut total = 0;
     let mut g = c.benchmark_group(group);
     g.throughput(Throughput::Elements(BURST));

@@ -13,7 +13,8 @@
 use std::time::{Duration, Instant};
 
 use gearset_benches::bursts::{
-    counting, publish_disruptor_crate, publish_gearset, sink, spinning_1p1c, wait_for,
+    publish_disruptor_crate, publish_gearset, sink, spinning_1p1c, spinning_1p1c_disruptor_crate,
+    wait_for,
 };
 
 const EVENTS: u64 = 4_000_000;
@@ -36,11 +37,7 @@ fn gearset_round() -> Duration {
 /// One round through a fresh `disruptor` crate ring.
 fn disruptor_round() -> Duration {
     let sink = sink();
-    let mut count = counting(&sink);
-    let handler = move |e: &u64, _seq: i64, end_of_batch: bool| count(e, end_of_batch);
-    let mut producer = disruptor::build_single_producer(RING, || 0u64, disruptor::BusySpin)
-        .handle_events_with(handler)
-        .build();
+    let mut producer = spinning_1p1c_disruptor_crate(RING, &sink);
     let start = Instant::now();
     publish_disruptor_crate(&mut producer, EVENTS, 1);
     wait_for(std::slice::from_ref(&sink), EVENTS);

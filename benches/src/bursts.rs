@@ -58,6 +58,19 @@ pub fn spinning_1p1c(
     builder.build().unwrap()
 }
 
+/// The same with the `disruptor` crate (its only strategy is busy-spin); dropping the producer
+/// joins the consumer.
+pub fn spinning_1p1c_disruptor_crate(
+    capacity: usize,
+    sink: &Sink,
+) -> impl disruptor::Producer<u64> {
+    let mut count = counting(sink);
+    let handler = move |e: &u64, _seq: i64, end_of_batch: bool| count(e, end_of_batch);
+    disruptor::build_single_producer(capacity, || 0u64, disruptor::BusySpin)
+        .handle_events_with(handler)
+        .build()
+}
+
 /// Spins until every sink has counted at least `target` events.
 pub fn wait_for(sinks: &[Sink], target: u64) {
     for sink in sinks {
